@@ -1,0 +1,7 @@
+"""The platform admin console."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__)
+
+from portal.admin import routes  # noqa: E402,F401

@@ -1,0 +1,84 @@
+"""Settings read from the environment and checked at start."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEV_SECRET_KEY = "dev-only-secret-key-change-me"  # noqa: S105 - the refused default
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or wrong; the message says what to set."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}.") from exc
+
+
+def default_sqlite_url(instance_path: str) -> str:
+    """The embedded database: a SQLite file in the instance folder."""
+    return "sqlite:///" + str(Path(instance_path) / "pier.sqlite3")
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual spellings of a PostgreSQL URL and use the psycopg 3 driver."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def from_environment(instance_path: str) -> dict:
+    """Build the Flask config mapping from environment variables."""
+    env = os.environ
+    production = env.get("PIER_ENV", "development").lower() == "production"
+    keys = [k.strip() for k in env.get("PIER_ENCRYPTION_KEYS", "").split(",") if k.strip()]
+    return {
+        "PIER_ENV": "production" if production else "development",
+        "SECRET_KEY": env.get("SECRET_KEY") or DEV_SECRET_KEY,
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(
+            env.get("DATABASE_URL") or default_sqlite_url(instance_path)
+        ),
+        "REDIS_URL": env.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "PIER_ENCRYPTION_KEYS": keys,
+        "PIER_BASE_URL": env.get("PIER_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "MAIL_URL": env.get("MAIL_URL", "file://instance/mail"),
+        "MAIL_FROM": env.get("MAIL_FROM", "Pier <billing@pier.localhost>"),
+        "MAIL_TIMEOUT": _int("MAIL_TIMEOUT", 10),
+        "LOGIN_RATE_LIMIT": env.get("PIER_LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+        "MAX_CONTENT_LENGTH": _int("PIER_MAX_BODY_BYTES", 1024 * 1024),
+        "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), production),
+        "REMEMBER_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), production),
+        "TESTING": False,
+    }
+
+
+def check(config: dict) -> None:
+    """Refuse to start in production with unsafe settings, in one clear sentence."""
+    if config.get("PIER_ENV") != "production":
+        return
+    if config.get("SECRET_KEY") in (None, "", DEV_SECRET_KEY):
+        raise ConfigError(
+            "Set SECRET_KEY to a long random value before running Pier in production "
+            "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+        )
+    if not config.get("PIER_ENCRYPTION_KEYS"):
+        raise ConfigError(
+            "Set PIER_ENCRYPTION_KEYS to one or more comma-separated Fernet keys before running "
+            "Pier in production (for example: python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())')."
+        )

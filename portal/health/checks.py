@@ -1,0 +1,46 @@
+"""Dependency checks for /readyz, each with a status and a latency."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
+
+from portal.extensions import db, redis_connection
+
+Check = Callable[[], None]
+
+
+def database() -> None:
+    """The database answers a trivial query."""
+    db.session.execute(sa.text("SELECT 1"))
+
+
+def redis() -> None:
+    """Redis answers PING."""
+    redis_connection().ping()
+
+
+CHECKS: dict[str, Check] = {"database": database, "redis": redis}
+FAILURES = (SQLAlchemyError, RedisError, OSError)
+
+
+def run_checks(checks: dict[str, Check] | None = None) -> tuple[bool, dict]:
+    """Run every check; returns (all ok, per-check status and latency in ms)."""
+    results, healthy = {}, True
+    for name, check in (checks or CHECKS).items():
+        started = time.perf_counter()
+        try:
+            check()
+        except FAILURES as exc:
+            healthy = False
+            results[name] = {"status": "down", "error": type(exc).__name__}
+            if name == "database":
+                db.session.rollback()
+        else:
+            results[name] = {"status": "ok"}
+        results[name]["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    return healthy, results

@@ -1,0 +1,36 @@
+"""Landing page of a signed-in person."""
+
+from __future__ import annotations
+
+from flask import abort, redirect, url_for
+from flask_login import current_user, login_required
+
+from portal.access import current_membership, switch_tenant
+from portal.auth.forms import ConfirmForm
+from portal.home import bp
+from portal.htmx import redirect_to, render_page
+from portal.models import utcnow
+
+
+@bp.route("/")
+def index():
+    """The current tenant's overview; admins without a tenant go to the admin console."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    membership = current_membership()
+    if membership is None:
+        if current_user.is_platform_admin:
+            return redirect(url_for("admin.index"))
+        return render_page("home/no_tenant.html")
+    return render_page(
+        "home/index.html", membership=membership, tenant=membership.tenant, now=utcnow()
+    )
+
+
+@bp.route("/tenants/<int:tenant_id>/switch", methods=["POST"])
+@login_required
+def switch(tenant_id: int):
+    """Work in another organisation the person belongs to."""
+    if not ConfirmForm().validate_on_submit() or not switch_tenant(tenant_id):
+        abort(404)
+    return redirect_to("home.index")

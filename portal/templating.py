@@ -1,0 +1,66 @@
+"""Template filters and globals: money and dates with Babel, the current membership."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.dates import format_datetime, format_timedelta
+from babel.numbers import format_currency, get_currency_precision
+from flask import Flask
+from flask_login import current_user
+
+from portal.access import current_membership
+from portal.models import utcnow
+
+LOCALE = "en"
+
+
+def viewer_zone(timezone: str | None = None) -> ZoneInfo:
+    """The zone to show times in: the one given, else the viewer's, else UTC."""
+    name = timezone or (
+        current_user.timezone if current_user and current_user.is_authenticated else "UTC"
+    )
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def local_datetime(
+    value: datetime | None, format: str = "medium", timezone: str | None = None
+) -> str:
+    """A timestamp in the viewer's time zone."""
+    if value is None:
+        return "—"
+    return format_datetime(value, format=format, tzinfo=viewer_zone(timezone), locale=LOCALE)
+
+
+def time_ago(value: datetime | None) -> str:
+    """'5 minutes ago' for a past timestamp."""
+    if value is None:
+        return "never"
+    return format_timedelta(value - utcnow(), add_direction=True, locale=LOCALE)
+
+
+def money(amount_cents: int | None, currency: str = "USD") -> str:
+    """Integer minor units in a currency, formatted for people."""
+    if amount_cents is None:
+        return "—"
+    precision = get_currency_precision(currency)
+    amount = Decimal(amount_cents).scaleb(-precision)
+    return format_currency(amount, currency, locale=LOCALE)
+
+
+def init_app(app: Flask) -> None:
+    """Register filters and globals."""
+    app.jinja_env.filters.update(local_datetime=local_datetime, time_ago=time_ago, money=money)
+
+    @app.context_processor
+    def inject_membership():
+        membership = current_membership()
+        return {
+            "current_membership": membership,
+            "current_tenant": membership.tenant if membership else None,
+        }
