@@ -53,9 +53,26 @@ def money(amount_cents: int | None, currency: str = "USD") -> str:
     return format_currency(amount, currency, locale=LOCALE)
 
 
+class MacroLibrary:
+    """A macro template exposed as a global, loaded on first use.
+
+    Globals stay visible when htmx asks for a single block, where a template's own
+    `{% from ... import %}` lines would not have run.
+    """
+
+    def __init__(self, env, name: str):
+        self._env, self._name, self._module = env, name, None
+
+    def __getattr__(self, attr: str):
+        if self._module is None:
+            self._module = self._env.get_template(self._name).make_module()
+        return getattr(self._module, attr)
+
+
 def init_app(app: Flask) -> None:
     """Register filters and globals."""
     app.jinja_env.filters.update(local_datetime=local_datetime, time_ago=time_ago, money=money)
+    app.jinja_env.globals["forms"] = MacroLibrary(app.jinja_env, "macros/forms.html")
 
     @app.context_processor
     def inject_membership():

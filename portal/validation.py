@@ -6,7 +6,7 @@ from functools import cache
 from zoneinfo import available_timezones
 
 from email_validator import EmailNotValidError, validate_email
-from wtforms import ValidationError
+from wtforms import SelectChoice, ValidationError
 
 PASSWORD_MIN = 10
 PASSWORD_MAX = 128
@@ -31,9 +31,9 @@ def timezone_names() -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
-def timezone_choices() -> list[tuple[str, str]]:
+def timezone_choices() -> list[SelectChoice]:
     """Choices for a time zone select."""
-    return [(name, name.replace("_", " ")) for name in timezone_names()]
+    return [SelectChoice(name, name.replace("_", " ")) for name in timezone_names()]
 
 
 class Email:

@@ -1,7 +1,7 @@
 """Invitation form."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectField
+from wtforms import EmailField, SelectChoice, SelectField
 from wtforms.validators import DataRequired, Length
 
 from portal.models import Role
@@ -14,7 +14,7 @@ class InviteForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254), Email()])
     role = SelectField(
         "Role",
-        choices=[(r.value, r.label) for r in Role],
+        choices=[SelectChoice(r.value, r.label) for r in Role],
         default=Role.member.value,
         validators=[DataRequired()],
     )

@@ -1,0 +1,135 @@
+"""Run the demo: migrate and seed a SQLite database, start the portal and the stand-ins.
+
+Everything started here stops on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = ROOT / "instance"
+PORTAL_PORT = int(os.environ.get("PIER_DEMO_PORT", "5000"))
+LAGO_PORT = int(os.environ.get("PIER_DEMO_LAGO_PORT", "3000"))
+LAGO_API_KEY = "demo-lago-api-key"  # noqa: S105 - the stand-in's demo key
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.3)
+        return sock.connect_ex((host, port)) == 0
+
+
+def wait_for(port: int, name: str, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not port_open(port):
+        if time.monotonic() > deadline:
+            sys.exit(f"{name} did not start on port {port}; see the output above.")
+        time.sleep(0.1)
+
+
+def redis_url(children: list[subprocess.Popen]) -> str:
+    """The running Redis, or one started for the demo."""
+    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    if port_open(6379) or "REDIS_URL" in os.environ:
+        return url
+    binary = shutil.which("redis-server")
+    if binary is None:
+        print("Redis is not running and redis-server is not installed: rate limits stay in memory.")
+        return url
+    port = 6390
+    children.append(
+        subprocess.Popen(
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
+            stdout=subprocess.DEVNULL,
+        )
+    )
+    wait_for(port, "Redis")
+    return f"redis://127.0.0.1:{port}/0"
+
+
+def main() -> None:
+    INSTANCE.mkdir(exist_ok=True)
+    children: list[subprocess.Popen] = []
+    env = dict(os.environ)
+    env.setdefault("DATABASE_URL", f"sqlite:///{INSTANCE / 'demo.sqlite3'}")
+    env.setdefault("MAIL_URL", "file://instance/mail")
+    env.setdefault("PIER_BASE_URL", f"http://127.0.0.1:{PORTAL_PORT}")
+    env["REDIS_URL"] = redis_url(children)
+    flask = [sys.executable, "-m", "flask", "--app", "app"]
+
+    def stop(*_):
+        for child in reversed(children):
+            child.terminate()
+        for child in children:
+            try:
+                child.wait(5)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        print("\nStopped.")
+        sys.exit(0)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+
+    subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
+    logins = subprocess.run(
+        [*flask, "demo", "seed"], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout
+
+    if (ROOT / "sandbox" / "lago" / "__main__.py").exists():
+        children.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "sandbox.lago",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(LAGO_PORT),
+                    "--db",
+                    str(INSTANCE / "lago-standin.sqlite3"),
+                    "--api-key",
+                    LAGO_API_KEY,
+                    "--seed",
+                ],
+                cwd=ROOT,
+                env=env,
+            )
+        )
+        wait_for(LAGO_PORT, "The Lago stand-in")
+    children.append(
+        subprocess.Popen(
+            [*flask, "run", "--host", "127.0.0.1", "--port", str(PORTAL_PORT), "--no-reload"],
+            cwd=ROOT,
+            env=env,
+        )
+    )
+    wait_for(PORTAL_PORT, "The portal")
+
+    print("\n" + "=" * 72)
+    print(f"Pier is running at http://127.0.0.1:{PORTAL_PORT}")
+    print("Logins:")
+    print(logins.rstrip())
+    if (ROOT / "sandbox" / "lago" / "__main__.py").exists():
+        print(f"Lago stand-in:  http://127.0.0.1:{LAGO_PORT}   API key: {LAGO_API_KEY}")
+    print("Emails are written to instance/mail/.   Press Ctrl-C to stop everything.")
+    print("=" * 72 + "\n")
+    while True:
+        for child in children:
+            if child.poll() is not None:
+                print(f"A demo process stopped (exit {child.returncode}); stopping the rest.")
+                stop()
+        time.sleep(0.5)
+
+
+if __name__ == "__main__":
+    main()

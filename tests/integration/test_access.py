@@ -1,0 +1,84 @@
+"""Guards over every route: each endpoint is classified, and each class is enforced."""
+
+import pytest
+
+PUBLIC = {
+    "static",
+    "health.healthz",
+    "health.readyz",
+    "auth.signup",
+    "auth.login",
+    "auth.invitation",
+    "home.index",
+}
+SIGNED_IN = {"auth.logout", "account.profile", "account.password", "home.switch"}
+MEMBER = {"team.index"}
+BILLING = {"team.invite", "team.revoke"}
+OWNER = {"team.remove"}
+ADMIN = {"admin.index", "admin.audit"}
+CLASSES = {
+    "public": PUBLIC,
+    "signed_in": SIGNED_IN,
+    "member": MEMBER,
+    "billing": BILLING,
+    "owner": OWNER,
+    "admin": ADMIN,
+}
+ALL = set().union(*CLASSES.values())
+
+
+def _routes(app, endpoints):
+    """(method, url) for every rule of the endpoints, with sample values for its arguments."""
+    samples = {"int": 1, "default": "sample", "string": "sample", "path": "sample/file"}
+    found = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint not in endpoints:
+            continue
+        values = {
+            arg: samples.get(
+                type(rule._converters[arg]).__name__.replace("Converter", "").lower(), 1
+            )
+            for arg in rule.arguments
+        }
+        with app.test_request_context():
+            url = app.url_for(rule.endpoint, **values)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            found.append((method, url))
+    return found
+
+
+def _call(client, method, url):
+    return client.get(url) if method == "GET" else client.submit(url, {})
+
+
+def test_every_endpoint_is_classified(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints - ALL == set(), "classify new endpoints in test_access.py"
+    assert ALL - endpoints == set(), "remove endpoints that no longer exist"
+
+
+def test_anonymous_visitors_are_sent_to_log_in(app, client):
+    for method, url in _routes(app, ALL - PUBLIC):
+        response = _call(client, method, url)
+        assert response.status_code == 302, (method, url)
+        assert response.headers["Location"].startswith("/login?next="), (method, url)
+
+
+@pytest.mark.parametrize(
+    ("role", "forbidden"),
+    [
+        ("member", BILLING | OWNER | ADMIN),
+        ("billing_admin", OWNER | ADMIN),
+        ("owner", ADMIN),
+        ("admin", MEMBER | BILLING | OWNER),  # a platform admin is not a member of any tenant
+    ],
+)
+def test_roles_get_403_outside_their_rights(app, as_role, role, forbidden):
+    client, _ = as_role(role)
+    for method, url in _routes(app, forbidden):
+        assert _call(client, method, url).status_code == 403, (role, method, url)
+
+
+def test_public_pages_answer_anonymous_visitors(app, client):
+    for url in ("/login", "/signup", "/healthz", "/readyz"):
+        assert client.get(url).status_code == 200, url

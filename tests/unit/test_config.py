@@ -1,0 +1,52 @@
+import pytest
+
+from portal import config as settings
+from portal import create_app
+
+
+def test_database_url_spellings_use_psycopg3():
+    assert settings.normalise_database_url("postgres://u@h/d") == "postgresql+psycopg://u@h/d"
+    assert settings.normalise_database_url("postgresql://u@h/d") == "postgresql+psycopg://u@h/d"
+    assert settings.normalise_database_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_defaults_come_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setenv("PIER_ENCRYPTION_KEYS", "k1, k2,")
+    config = settings.from_environment(str(tmp_path))
+    assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/pier.sqlite3"
+    assert config["REDIS_URL"] == "redis://127.0.0.1:6379/0"
+    assert config["PIER_ENCRYPTION_KEYS"] == ["k1", "k2"]
+
+
+def test_production_refuses_the_default_secret_key(monkeypatch):
+    monkeypatch.setenv("PIER_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("PIER_ENCRYPTION_KEYS", "x")
+    with pytest.raises(settings.ConfigError, match="Set SECRET_KEY"):
+        create_app()
+
+
+def test_production_refuses_to_run_without_encryption_keys(monkeypatch):
+    monkeypatch.setenv("PIER_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "a-long-random-production-secret")
+    monkeypatch.delenv("PIER_ENCRYPTION_KEYS", raising=False)
+    with pytest.raises(settings.ConfigError, match="Set PIER_ENCRYPTION_KEYS"):
+        create_app()
+
+
+def test_production_cookies_are_secure(monkeypatch):
+    monkeypatch.setenv("PIER_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "a-long-random-production-secret")
+    monkeypatch.setenv("PIER_ENCRYPTION_KEYS", "x")
+    app = create_app()
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_a_bad_number_setting_says_which(monkeypatch, tmp_path):
+    monkeypatch.setenv("PIER_MAX_BODY_BYTES", "lots")
+    with pytest.raises(settings.ConfigError, match="PIER_MAX_BODY_BYTES"):
+        settings.from_environment(str(tmp_path))
