@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from portal.extensions import db
 from portal.models import Invitation, Membership, Role, User, utcnow
-from tests.conftest import PASSWORD, log_in
+from tests.conftest import log_in
 
 NEW_MEMBER = {
     "name": "Nia New",
