@@ -2,11 +2,16 @@
 
 from portal.models.audit import AuditEntry
 from portal.models.base import UTCDateTime, utcnow
+from portal.models.billing import BillingConnection, Plan, Provider, WebhookAlgorithm
 from portal.models.tenant import Invitation, Membership, Role, SyncState, Tenant
 from portal.models.user import User
 
 __all__ = [
     "AuditEntry",
+    "BillingConnection",
+    "Plan",
+    "Provider",
+    "WebhookAlgorithm",
     "Invitation",
     "Membership",
     "Role",

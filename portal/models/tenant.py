@@ -54,6 +54,18 @@ class Tenant(Timestamps, db.Model):
     )
     billing_email: Mapped[str | None] = mapped_column(sa.String(254))
     timezone: Mapped[str] = mapped_column(sa.String(64), nullable=False, default="UTC")
+    currency: Mapped[str | None] = mapped_column(sa.String(3))
+    address_line1: Mapped[str | None] = mapped_column(sa.String(255))
+    address_line2: Mapped[str | None] = mapped_column(sa.String(255))
+    city: Mapped[str | None] = mapped_column(sa.String(120))
+    zipcode: Mapped[str | None] = mapped_column(sa.String(20))
+    state: Mapped[str | None] = mapped_column(sa.String(120))
+    country: Mapped[str | None] = mapped_column(sa.String(2))
+    tax_identification_number: Mapped[str | None] = mapped_column(sa.String(64))
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    lago_customer_id: Mapped[str | None] = mapped_column(sa.String(64))
     sync_state: Mapped[SyncState] = mapped_column(
         sa.Enum(SyncState, native_enum=False, length=16, validate_strings=True),
         nullable=False,
@@ -62,6 +74,7 @@ class Tenant(Timestamps, db.Model):
     sync_attempts: Mapped[int] = mapped_column(nullable=False, default=0)
     sync_last_error: Mapped[str | None] = mapped_column(sa.Text)
     synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sync_next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="tenant", cascade="all, delete-orphan"
