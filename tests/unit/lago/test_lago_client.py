@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+from datetime import date
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -197,9 +199,6 @@ def test_update_and_delete_plan_use_the_code(make_client, recorder, plan_json):
 
 
 def test_upsert_customer_posts_customer_and_encodes_dates(make_client, recorder, customer_json):
-    from datetime import date
-    from decimal import Decimal
-
     client = make_client(lambda r: lago_json(200, {"customer": customer_json}))
 
     customer = client.upsert_customer(

@@ -18,6 +18,7 @@ from portal.lago import (
     LagoTLSError,
     RetryPolicy,
 )
+from portal.lago._responses import retry_after_seconds
 from tests.unit.lago.fakes import FixedRandom, lago_json
 
 GATEWAY = {"status": 503, "error": "Service Unavailable"}
@@ -232,3 +233,16 @@ def test_zero_retries_means_one_attempt(make_client, recorder):
         client.get_plan("startup")
     assert len(recorder.requests) == 1
     assert recorder.sleeps == []
+
+
+@pytest.mark.parametrize("header", ["soon", "nan", "inf", "-5"])
+def test_odd_reset_headers_fall_back_or_clamp(make_client, recorder, header, plan_json):
+    limited = httpx.Response(429, headers={"X-RateLimit-Reset": header})
+    client = make_client(failing_then_ok([limited], {"plan": plan_json}))
+    client.get_plan("startup")
+    assert recorder.sleeps == [0.0 if header == "-5" else 0.5]
+
+
+def test_reset_given_as_a_unix_time_is_turned_into_a_delay():
+    headers = httpx.Headers({"X-RateLimit-Reset": "1700000004"})
+    assert retry_after_seconds(headers, now=1_700_000_000.0) == 4.0

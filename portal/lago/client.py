@@ -1,0 +1,504 @@
+"""`LagoClient`: the only code in Pier that speaks Lago HTTP."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import os
+import random
+import ssl
+import time
+from collections.abc import Callable, Iterator, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import certifi
+import httpx
+
+from portal.lago._network import error_for_transport
+from portal.lago._responses import error_for_response, parse_json
+from portal.lago.errors import (
+    LagoAuthError,
+    LagoError,
+    LagoTLSError,
+    LagoUnexpectedResponse,
+)
+from portal.lago.retry import IDEMPOTENT_METHODS, RETRY_STATUSES, RetryPolicy
+from portal.lago.types import (
+    BillableMetric,
+    Customer,
+    CustomerUsage,
+    Health,
+    Invoice,
+    Organization,
+    Page,
+    PageMeta,
+    PaymentMethod,
+    Plan,
+    Subscription,
+    Wallet,
+    WebhookEndpoint,
+)
+from portal.lago.urls import API_PREFIX, normalize_api_url
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Params = Mapping[str, Any]
+DEFAULT_PER_PAGE = 100
+SIGNATURE_ALGOS = ("jwt", "hmac")
+
+
+def segment(value: str) -> str:
+    """One URL path segment; dots are escaped too because Rails reads `.x` as a format."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("a Lago identifier must be a non-empty string")
+    return quote(value, safe="").replace(".", "%2E")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"cannot send {type(value).__name__} to Lago")
+
+
+def _wrap(root: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """`{root: payload}`, unless the caller already wrapped it."""
+    if set(payload) == {root} and isinstance(payload[root], Mapping):
+        return dict(payload)
+    return {root: dict(payload)}
+
+
+def _ssl_context(verify: bool | str | os.PathLike[str] | ssl.SSLContext) -> bool | ssl.SSLContext:
+    if isinstance(verify, ssl.SSLContext) or verify is False:
+        return verify
+    try:
+        if verify is True:
+            context = ssl.create_default_context()  # the system store, plus certifi below
+            context.load_verify_locations(cafile=certifi.where())
+            return context
+        path = os.fspath(verify)
+        if os.path.isdir(path):
+            return ssl.create_default_context(capath=path)
+        return ssl.create_default_context(cafile=path)
+    except (OSError, ssl.SSLError) as exc:
+        raise LagoTLSError(
+            "The certificate bundle for Lago could not be loaded.",
+            hint="Check the path of the CA bundle configured for Lago.",
+            details={"reason": str(exc)},
+        ) from exc
+
+
+def _clean_key(api_key: str | None) -> str:
+    key = (api_key or "").strip()
+    if key and not (key.isascii() and key.isprintable() and " " not in key):
+        raise LagoAuthError("The Lago API key contains characters a key cannot have.")
+    return key
+
+
+class LagoClient:
+    """A pooled, retrying client for the Lago REST API that returns typed results."""
+
+    def __init__(
+        self,
+        api_url: str,
+        api_key: str,
+        *,
+        connect_timeout: float = 3.0,
+        read_timeout: float = 10.0,
+        max_retries: int = 3,
+        backoff_base: float = 0.5,
+        backoff_max: float = 8.0,
+        sleep: Callable[[float], None] = time.sleep,
+        transport: httpx.BaseTransport | None = None,
+        verify: bool | str | os.PathLike[str] | ssl.SSLContext = True,
+        user_agent: str = "Pier",
+        rng: random.Random | None = None,
+    ) -> None:
+        self.api_url = normalize_api_url(api_url)
+        self.api_v1_url = self.api_url + API_PREFIX
+        self.retry = RetryPolicy(max_retries, backoff_base, backoff_max, rng or random.Random())
+        self._sleep = sleep
+        headers = {
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+            "User-Agent": user_agent,
+        }
+        key = _clean_key(api_key)
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        timeout = httpx.Timeout(
+            connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout
+        )
+        self._http = httpx.Client(
+            headers=headers,
+            timeout=timeout,
+            transport=transport,
+            verify=True if transport is not None else _ssl_context(verify),
+            follow_redirects=False,
+        )
+
+    def __repr__(self) -> str:
+        return f"LagoClient({self.api_url!r})"
+
+    def __enter__(self) -> LagoClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self._http.close()
+
+    # -- HTTP plumbing -------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        body: Any = None,
+        idempotent: bool | None = None,
+        under_api: bool = True,
+    ) -> Any:
+        """Send one call (retrying when safe) and return the decoded JSON, or None if empty."""
+        method = method.upper()
+        url = (self.api_v1_url if under_api else self.api_url) + path
+        retryable = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
+        content = None
+        if body is not None:
+            content = json.dumps(body, default=_json_default, separators=(",", ":")).encode()
+        label = f"{method} {path}"
+        try:
+            response = self._send(method, url, params, content, retryable, label)
+            if not 200 <= response.status_code < 300:
+                raise error_for_response(response)
+            return parse_json(response)
+        except LagoError as error:
+            error.request = label
+            raise
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        params: Params | None,
+        content: bytes | None,
+        retryable: bool,
+        label: str,
+    ) -> httpx.Response:
+        attempt = 0
+        while True:
+            try:
+                response = self._http.request(method, url, params=params, content=content)
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:
+                error = error_for_transport(exc)
+                if not (retryable and error.transient and attempt < self.retry.max_retries):
+                    raise error from exc
+                delay = self.retry.backoff(attempt)
+                reason = type(error).__name__
+            else:
+                status = response.status_code
+                if not (
+                    retryable and status in RETRY_STATUSES and attempt < self.retry.max_retries
+                ):
+                    return response
+                delay = self.retry.delay_for_response(attempt, response)
+                reason = f"HTTP {status}"
+                response.close()
+            attempt += 1
+            log.warning("Lago %s failed (%s); retry %d in %.2fs", label, reason, attempt, delay)
+            self._sleep(delay)
+
+    def _one(
+        self,
+        method: str,
+        path: str,
+        root: str,
+        parse: Callable[[Mapping[str, Any]], T],
+        **kwargs: Any,
+    ) -> T:
+        body = self.request(method, path, **kwargs)
+        try:
+            return _parse(_member(body, root), parse, root)
+        except LagoError as error:
+            error.request = f"{method} {path}"
+            raise
+
+    def fetch_page(
+        self,
+        path: str,
+        key: str,
+        parse: Callable[[Mapping[str, Any]], T],
+        *,
+        page: int = 1,
+        per_page: int = DEFAULT_PER_PAGE,
+        params: Params | None = None,
+    ) -> Page[T]:
+        """One page of a list, with its pagination block."""
+        if per_page < 1 or page < 1:
+            raise ValueError("page and per_page must be positive")
+        body = self.request(
+            "GET", path, params={**(params or {}), "page": page, "per_page": per_page}
+        )
+        raw_items = _member(body, key, list)
+        items = tuple(_parse(item, parse, key) for item in raw_items)
+        meta = body.get("meta") if isinstance(body, dict) else None
+        if not isinstance(meta, Mapping):
+            meta = {"current_page": page}
+        return Page(items=items, meta=_parse(meta, PageMeta.from_api, "meta"))
+
+    def paginate(
+        self,
+        path: str,
+        key: str,
+        parse: Callable[[Mapping[str, Any]], T],
+        *,
+        per_page: int = DEFAULT_PER_PAGE,
+        params: Params | None = None,
+    ) -> Iterator[T]:
+        """Every item of a list, following `meta.next_page` until it is null."""
+        page = 1
+        while True:
+            result = self.fetch_page(path, key, parse, page=page, per_page=per_page, params=params)
+            yield from result.items
+            next_page = result.meta.next_page
+            if next_page is None:
+                return
+            last = result.meta.total_pages
+            if next_page <= page or (last and next_page > last):
+                raise LagoUnexpectedResponse(
+                    "Lago sent page numbers that do not move forward.",
+                    details={"path": path, "page": page, "next_page": next_page, "total": last},
+                )
+            page = next_page
+
+    def _all(
+        self, path: str, key: str, parse: Callable[[Mapping[str, Any]], T], **kw: Any
+    ) -> list[T]:
+        return list(self.paginate(path, key, parse, **kw))
+
+    # -- Instance and organization --------------------------------------------------------------
+
+    def health(self) -> Health:
+        """GET /health (outside /api/v1): reachability and version, no key needed."""
+        body = self.request("GET", "/health", under_api=False)
+        if not isinstance(body, dict) or ("version" not in body and "message" not in body):
+            raise LagoUnexpectedResponse(
+                "The Lago URL did not answer like a Lago health check.",
+                hint="Check that the URL points at the Lago API, not the Lago web app.",
+            )
+        return Health.from_api(body)
+
+    def get_organization(self) -> Organization:
+        """GET /organizations: proves the key works and names the organization."""
+        return self._one("GET", "/organizations", "organization", Organization.from_api)
+
+    # -- Plans and billable metrics -------------------------------------------------------------
+
+    def list_plans(self, *, per_page: int = DEFAULT_PER_PAGE) -> list[Plan]:
+        """All plans (Lago includes plans pending deletion)."""
+        return self._all("/plans", "plans", Plan.from_api, per_page=per_page)
+
+    def get_plan(self, code: str) -> Plan:
+        """One plan by code."""
+        return self._one("GET", f"/plans/{segment(code)}", "plan", Plan.from_api)
+
+    def create_plan(self, payload: Mapping[str, Any]) -> Plan:
+        """Create a plan from the fields of Lago's `plan` object (never retried)."""
+        return self._one("POST", "/plans", "plan", Plan.from_api, body=_wrap("plan", payload))
+
+    def update_plan(self, code: str, payload: Mapping[str, Any]) -> Plan:
+        """Update a plan by code."""
+        path = f"/plans/{segment(code)}"
+        return self._one("PUT", path, "plan", Plan.from_api, body=_wrap("plan", payload))
+
+    def delete_plan(self, code: str) -> Plan:
+        """Delete a plan by code (Lago finishes the deletion in the background)."""
+        return self._one("DELETE", f"/plans/{segment(code)}", "plan", Plan.from_api)
+
+    def list_billable_metrics(self, *, per_page: int = DEFAULT_PER_PAGE) -> list[BillableMetric]:
+        """All billable metrics."""
+        return self._all(
+            "/billable_metrics", "billable_metrics", BillableMetric.from_api, per_page=per_page
+        )
+
+    # -- Customers ------------------------------------------------------------------------------
+
+    def upsert_customer(self, payload: Mapping[str, Any]) -> Customer:
+        """Create or update a customer by `external_id` (an upsert, so retried like a PUT)."""
+        body = _wrap("customer", payload)
+        if not body["customer"].get("external_id"):
+            raise ValueError("a customer needs an external_id")
+        return self._one(
+            "POST", "/customers", "customer", Customer.from_api, body=body, idempotent=True
+        )
+
+    def get_customer(self, external_id: str) -> Customer:
+        """One customer by our external id."""
+        path = f"/customers/{segment(external_id)}"
+        return self._one("GET", path, "customer", Customer.from_api)
+
+    def list_customers(
+        self, *, per_page: int = DEFAULT_PER_PAGE, params: Params | None = None
+    ) -> list[Customer]:
+        """All customers; `params` takes Lago's filters, e.g. {"search_term": "acme"}."""
+        return self._all(
+            "/customers", "customers", Customer.from_api, per_page=per_page, params=params
+        )
+
+    def delete_customer(self, external_id: str) -> Customer:
+        """Delete a customer by our external id."""
+        path = f"/customers/{segment(external_id)}"
+        return self._one("DELETE", path, "customer", Customer.from_api)
+
+    # -- Subscriptions, invoices, usage, wallets, payment methods (reads) -----------------------
+
+    def get_subscription(self, external_id: str, *, status: str | None = None) -> Subscription:
+        """One subscription by our external id (Lago defaults to the active one)."""
+        params = {"status": status} if status else None
+        path = f"/subscriptions/{segment(external_id)}"
+        return self._one("GET", path, "subscription", Subscription.from_api, params=params)
+
+    def list_subscriptions(
+        self,
+        *,
+        external_customer_id: str | None = None,
+        plan_code: str | None = None,
+        statuses: list[str] | None = None,
+        per_page: int = DEFAULT_PER_PAGE,
+    ) -> list[Subscription]:
+        """Subscriptions, by default only active ones (Lago's default)."""
+        params: dict[str, Any] = {}
+        if external_customer_id:
+            params["external_customer_id"] = external_customer_id
+        if plan_code:
+            params["plan_code"] = plan_code
+        if statuses:
+            params["status[]"] = list(statuses)
+        return self._all(
+            "/subscriptions",
+            "subscriptions",
+            Subscription.from_api,
+            per_page=per_page,
+            params=params,
+        )
+
+    def get_invoice(self, lago_id: str) -> Invoice:
+        """One invoice by its Lago id."""
+        return self._one("GET", f"/invoices/{segment(lago_id)}", "invoice", Invoice.from_api)
+
+    def list_invoices(
+        self,
+        *,
+        external_customer_id: str | None = None,
+        per_page: int = DEFAULT_PER_PAGE,
+        params: Params | None = None,
+    ) -> list[Invoice]:
+        """Invoices, optionally for one customer; `params` takes Lago's other filters."""
+        query = dict(params or {})
+        if external_customer_id:
+            query["external_customer_id"] = external_customer_id
+        return self._all("/invoices", "invoices", Invoice.from_api, per_page=per_page, params=query)
+
+    def get_current_usage(
+        self, external_customer_id: str, external_subscription_id: str
+    ) -> CustomerUsage:
+        """Usage so far in the current period of one subscription."""
+        path = f"/customers/{segment(external_customer_id)}/current_usage"
+        params = {"external_subscription_id": external_subscription_id}
+        return self._one("GET", path, "customer_usage", CustomerUsage.from_api, params=params)
+
+    def list_wallets(
+        self, external_customer_id: str, *, per_page: int = DEFAULT_PER_PAGE
+    ) -> list[Wallet]:
+        """A customer's wallets."""
+        params = {"external_customer_id": external_customer_id}
+        return self._all("/wallets", "wallets", Wallet.from_api, per_page=per_page, params=params)
+
+    def get_wallet(self, lago_id: str) -> Wallet:
+        """One wallet by its Lago id."""
+        return self._one("GET", f"/wallets/{segment(lago_id)}", "wallet", Wallet.from_api)
+
+    def list_payment_methods(
+        self, external_customer_id: str, *, per_page: int = DEFAULT_PER_PAGE
+    ) -> list[PaymentMethod]:
+        """A customer's payment methods as synced from the provider."""
+        path = f"/customers/{segment(external_customer_id)}/payment_methods"
+        return self._all(path, "payment_methods", PaymentMethod.from_api, per_page=per_page)
+
+    # -- Webhooks -------------------------------------------------------------------------------
+
+    def list_webhook_endpoints(self, *, per_page: int = DEFAULT_PER_PAGE) -> list[WebhookEndpoint]:
+        """All webhook endpoints of the organization (Lago allows at most 10)."""
+        return self._all(
+            "/webhook_endpoints", "webhook_endpoints", WebhookEndpoint.from_api, per_page=per_page
+        )
+
+    def create_webhook_endpoint(
+        self,
+        url: str,
+        signature_algo: str = "jwt",
+        *,
+        name: str | None = None,
+        event_types: list[str] | None = None,
+    ) -> WebhookEndpoint:
+        """Register a webhook URL; `event_types` None means every event."""
+        if signature_algo not in SIGNATURE_ALGOS:
+            raise ValueError(f"signature_algo must be one of {SIGNATURE_ALGOS}")
+        endpoint: dict[str, Any] = {"webhook_url": url, "signature_algo": signature_algo}
+        if name is not None:
+            endpoint["name"] = name
+        if event_types is not None:
+            endpoint["event_types"] = list(event_types)
+        return self._one(
+            "POST",
+            "/webhook_endpoints",
+            "webhook_endpoint",
+            WebhookEndpoint.from_api,
+            body={"webhook_endpoint": endpoint},
+        )
+
+    def delete_webhook_endpoint(self, lago_id: str) -> WebhookEndpoint:
+        """Remove a webhook endpoint by its Lago id."""
+        path = f"/webhook_endpoints/{segment(lago_id)}"
+        return self._one("DELETE", path, "webhook_endpoint", WebhookEndpoint.from_api)
+
+    def get_webhook_public_key(self) -> str:
+        """The PEM public key that verifies JWT-signed webhooks."""
+        body = self.request("GET", "/webhooks/json_public_key")
+        encoded = _member(body, "webhook").get("public_key")
+        try:
+            pem = base64.b64decode(str(encoded), validate=True).decode("ascii")
+        except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+            raise LagoUnexpectedResponse(
+                "Lago sent a webhook public key Pier cannot read."
+            ) from exc
+        if "-----BEGIN PUBLIC KEY-----" not in pem:
+            raise LagoUnexpectedResponse("Lago sent a webhook public key Pier cannot read.")
+        return pem
+
+
+def _member(body: Any, key: str, kind: type = dict) -> Any:
+    """`body[key]`, checked to be a JSON object (or list)."""
+    value = body.get(key) if isinstance(body, dict) else None
+    if not isinstance(value, kind):
+        raise LagoUnexpectedResponse(details={"missing": key})
+    return value
+
+
+def _parse(data: Any, parse: Callable[[Mapping[str, Any]], T], what: str) -> T:
+    if not isinstance(data, Mapping):
+        raise LagoUnexpectedResponse(details={"invalid": what})
+    try:
+        return parse(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise LagoUnexpectedResponse(details={"invalid": what, "reason": repr(exc)}) from exc
