@@ -67,6 +67,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.errors import bp as errors_bp
     from portal.health import bp as health_bp
     from portal.home import bp as home_bp
+    from portal.organisation import bp as organisation_bp
     from portal.team import bp as team_bp
 
     app.register_blueprint(errors_bp)
@@ -75,6 +76,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(home_bp)
     app.register_blueprint(account_bp, url_prefix="/account")
     app.register_blueprint(team_bp, url_prefix="/team")
+    app.register_blueprint(organisation_bp, url_prefix="/organisation")
     app.register_blueprint(admin_bp, url_prefix="/admin")
 
 
@@ -97,7 +99,8 @@ def _register_request_hooks(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
+    from portal.billing.cli import keys_cli, lago_cli
     from portal.cli import admin_cli, demo_cli
 
-    app.cli.add_command(admin_cli)
-    app.cli.add_command(demo_cli)
+    for group in (admin_cli, demo_cli, lago_cli, keys_cli):
+        app.cli.add_command(group)

@@ -7,14 +7,44 @@ from flask import request
 from portal.access import platform_admin_required
 from portal.admin import bp
 from portal.admin.services import audit_page, platform_counts, recent_tenants
+from portal.billing.analytics import current_mrr
+from portal.billing.connection import NotConnected, get_connection
+from portal.health.checks import run_checks
 from portal.htmx import render_page
+from portal.lago import LagoError, LagoFeatureUnavailable
 
 
 @bp.route("/")
 @platform_admin_required
 def index():
-    """Headline numbers and the newest tenants."""
-    return render_page("admin/index.html", counts=platform_counts(), tenants=recent_tenants())
+    """Setup banner, headline numbers, health and the newest tenants."""
+    healthy, checks = run_checks()
+    return render_page(
+        "admin/index.html",
+        counts=platform_counts(),
+        tenants=recent_tenants(),
+        connection=get_connection(),
+        healthy=healthy,
+        checks=checks,
+    )
+
+
+@bp.route("/mrr")
+@platform_admin_required
+def mrr():
+    """The MRR card, loaded lazily: Lago's analytics, or why it is not available."""
+    try:
+        figure, reason = current_mrr(), None
+    except NotConnected:
+        figure, reason = None, "Connect Lago to see MRR."
+    except LagoFeatureUnavailable:
+        figure, reason = (
+            None,
+            "Not available: Lago's revenue analytics are a premium feature of this Lago.",
+        )
+    except LagoError as exc:
+        figure, reason = None, f"Not available right now: {exc.message}"
+    return render_page("admin/index.html", block="mrr_card", mrr=figure, mrr_reason=reason)
 
 
 @bp.route("/audit")

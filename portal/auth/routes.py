@@ -19,6 +19,7 @@ from portal.auth.services import (
     register_organisation,
 )
 from portal.auth.session import sign_in, sign_out
+from portal.billing.customers import sync_after_commit
 from portal.extensions import db, limiter
 from portal.htmx import is_htmx, redirect_to, render_page
 from portal.models import User, utcnow
@@ -56,7 +57,7 @@ def signup():
             else render_page("auth/signup.html", form=form)
         )
     try:
-        _, user = register_organisation(
+        tenant, user = register_organisation(
             organisation=form.organisation.data,
             name=form.name.data,
             email=form.email.data,
@@ -68,6 +69,7 @@ def signup():
         return _invalid("auth/signup.html", form=form)
     sign_in(user)
     db.session.commit()
+    sync_after_commit(tenant.id)
     flash("Welcome to Pier. Your organisation is ready.", "success")
     return redirect_to("home.index")
 

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal import audit
+from portal.billing.customers import mark_for_sync
 from portal.extensions import db
 from portal.models import Invitation, Membership, Role, Tenant, User, utcnow
 from portal.models.user import password_hash_method
@@ -36,6 +37,8 @@ def register_organisation(
     db.session.add_all([tenant, user])
     db.session.add(Membership(user=user, tenant=tenant, role=Role.owner))
     db.session.flush()
+    tenant.created_by_id = user.id
+    mark_for_sync(tenant)
     audit.record(
         "tenant.created",
         target=tenant,

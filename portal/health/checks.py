@@ -10,6 +10,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal.extensions import db, redis_connection
+from portal.lago import LagoError
 
 Check = Callable[[], None]
 
@@ -24,8 +25,31 @@ def redis() -> None:
     redis_connection().ping()
 
 
-CHECKS: dict[str, Check] = {"database": database, "redis": redis}
-FAILURES = (SQLAlchemyError, RedisError, OSError)
+class NotConfigured(Exception):
+    """The dependency is not set up yet; readiness does not depend on it."""
+
+
+def lago() -> None:
+    """Lago answers its health check (when billing is connected)."""
+    from portal import crypto
+    from portal.billing.connection import build_client, get_connection
+
+    connection = get_connection()
+    if connection is None:
+        raise NotConfigured
+    client = build_client(
+        connection.api_url,
+        crypto.decrypt(connection.api_key_encrypted),
+        max_retries=0,
+        connect_timeout=2.0,
+        read_timeout=3.0,
+    )
+    with client:
+        client.health()
+
+
+CHECKS: dict[str, Check] = {"database": database, "redis": redis, "lago": lago}
+FAILURES = (SQLAlchemyError, RedisError, OSError, LagoError)
 
 
 def run_checks(checks: dict[str, Check] | None = None) -> tuple[bool, dict]:
@@ -35,6 +59,8 @@ def run_checks(checks: dict[str, Check] | None = None) -> tuple[bool, dict]:
         started = time.perf_counter()
         try:
             check()
+        except NotConfigured:
+            results[name] = {"status": "not_configured"}
         except FAILURES as exc:
             healthy = False
             results[name] = {"status": "down", "error": type(exc).__name__}

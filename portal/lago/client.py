@@ -34,6 +34,7 @@ from portal.lago.types import (
     CustomerUsage,
     Health,
     Invoice,
+    MrrPoint,
     Organization,
     Page,
     PageMeta,
@@ -287,6 +288,14 @@ class LagoClient:
         return list(self.paginate(path, key, parse, **kw))
 
     # -- Instance and organization --------------------------------------------------------------
+
+    def get_mrr(self, *, currency: str | None = None, months: int | None = None) -> list[MrrPoint]:
+        """GET /analytics/mrr: monthly recurring revenue per month (a premium feature in Lago)."""
+        params = {
+            k: v for k, v in {"currency": currency, "months": months}.items() if v is not None
+        }
+        body = self.request("GET", "/analytics/mrr", params=params)
+        return [_parse(item, MrrPoint.from_api, "mrrs") for item in _member(body, "mrrs", list)]
 
     def health(self) -> Health:
         """GET /health (outside /api/v1): reachability and version, no key needed."""

@@ -96,6 +96,24 @@ class Organization:
 
 
 @dataclass(frozen=True, slots=True)
+class MrrPoint:
+    """Monthly recurring revenue of one month (`GET /analytics/mrr`)."""
+
+    month: datetime | None
+    amount_cents: int
+    currency: str
+
+    @classmethod
+    def from_api(cls, data: Json) -> MrrPoint:
+        """Build from one `mrrs` item."""
+        return cls(
+            month=to_datetime(data.get("month")),
+            amount_cents=to_cents(data.get("amount_cents")),
+            currency=str(data.get("currency") or ""),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class MetricFilter:
     """A billable-metric filter: an event property and its allowed values."""
 

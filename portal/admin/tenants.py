@@ -1,0 +1,39 @@
+"""Tenants and their Lago customer sync."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, flash
+
+from portal.access import platform_admin_required
+from portal.admin import bp
+from portal.auth.forms import ConfirmForm
+from portal.billing import customers
+from portal.extensions import db
+from portal.htmx import redirect_to, render_page
+from portal.models import SyncState, Tenant
+
+
+@bp.route("/tenants")
+@platform_admin_required
+def tenants():
+    """Every tenant with its sync state, last error and attempts; failures first."""
+    order = sa.case({SyncState.failed: 0, SyncState.pending: 1}, value=Tenant.sync_state, else_=2)
+    rows = db.session.scalars(sa.select(Tenant).order_by(order, Tenant.name)).all()
+    return render_page("admin/tenants.html", tenants=rows, confirm=ConfirmForm())
+
+
+@bp.route("/tenants/<int:tenant_id>/sync", methods=["POST"])
+@platform_admin_required
+def tenant_sync(tenant_id: int):
+    """Retry the tenant's customer sync now."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    tenant = db.session.get(Tenant, tenant_id) or abort(404)
+    customers.mark_for_sync(tenant)
+    db.session.commit()
+    if customers.request_sync(tenant.id) is None:
+        flash("Redis is unavailable: the sync will run as soon as the queue is back.", "error")
+    else:
+        flash(f"Sync of {tenant.name} queued.", "success")
+    return redirect_to("admin.tenants")

@@ -1,0 +1,1 @@
+"""Billing services with no routes: the Lago connection, the plan catalogue, customer sync."""

@@ -1,0 +1,129 @@
+"""`flask --app app lago ...` and `flask --app app keys rotate`, for automation."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask.cli import AppGroup
+
+from portal import crypto
+from portal.billing import catalogue, customers
+from portal.billing.connection import (
+    ConnectionInput,
+    NotConnected,
+    get_connection,
+    lago_client,
+    save_connection,
+    test_connection,
+)
+from portal.extensions import db
+from portal.lago import LagoError
+from portal.models import BillingConnection, Provider, WebhookAlgorithm
+
+lago_cli = AppGroup("lago", help="Connect Pier to Lago.")
+keys_cli = AppGroup("keys", help="Encryption keys for secrets at rest.")
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+@lago_cli.command("connect")
+@click.option("--url", "api_url", required=True, help="The Lago API URL.")
+@click.option("--api-key", required=True, help="A Lago API key.")
+@click.option(
+    "--provider",
+    type=click.Choice([p.value for p in Provider]),
+    default=Provider.lago_self_hosted.value,
+)
+@click.option(
+    "--webhook-algorithm", type=click.Choice(["jwt", "hmac"]), default="jwt", show_default=True
+)
+@click.option("--hmac-key", help="The organisation's HMAC key (for --webhook-algorithm hmac).")
+@click.option(
+    "--public-key-file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Lago's public key (PEM).",
+)
+@click.option("--issuer", help="The expected JWT issuer (defaults to the URL).")
+def connect(api_url, api_key, provider, webhook_algorithm, hmac_key, public_key_file, issuer):
+    """Test the connection, then save it (exit 1 with the reason when the test fails)."""
+    if webhook_algorithm == "hmac" and not hmac_key:
+        _fail("--webhook-algorithm hmac needs --hmac-key (Lago › Developers › Webhooks).")
+    public_key = Path(public_key_file).read_text() if public_key_file else None
+    if public_key and "BEGIN PUBLIC KEY" not in public_key:
+        _fail("the public key file is not a PEM public key.")
+    data = ConnectionInput(
+        Provider(provider),
+        api_url,
+        api_key.strip(),
+        WebhookAlgorithm(webhook_algorithm),
+        hmac_key,
+        public_key,
+        issuer,
+    )
+    report = test_connection(data)
+    for step in report.steps:
+        mark = {True: "ok", False: "FAILED", None: "skipped"}[step.ok]
+        click.echo(f"  {step.label:<24} {mark:<8} {step.detail}")
+    if not report.ok:
+        _fail(f"{report.error.message} {report.error.hint}")
+    save_connection(data, report)
+    db.session.commit()
+    for tenant_id in customers.unsynced_tenant_ids():
+        customers.sync_after_commit(tenant_id)
+    click.echo(f"Connected to {report.organization.name} ({report.organization.lago_id}).")
+
+
+@lago_cli.command("status")
+def status():
+    """Say whether Lago is connected and reachable."""
+    connection = get_connection()
+    if connection is None:
+        _fail(NotConnected.message)
+    click.echo(f"Lago:          {connection.api_url} ({connection.provider.label})")
+    click.echo(f"Organisation:  {connection.organization_name} ({connection.organization_id})")
+    click.echo(
+        f"Webhooks:      {connection.webhook_algorithm.value}, endpoint "
+        f"{connection.webhook_endpoint_id or 'not registered'}"
+    )
+    click.echo(f"Last sync:     {connection.last_plan_sync_at or 'never'}")
+    try:
+        health = lago_client().health()
+    except LagoError as exc:
+        _fail(f"Lago is not reachable: {exc.message} {exc.hint}")
+    click.echo(f"Reachable:     yes (Lago {health.version or 'version unknown'})")
+
+
+@lago_cli.command("import-plans")
+def import_plans():
+    """Import every Lago plan into the catalogue and refresh the imported ones."""
+    try:
+        result = catalogue.sync_catalogue(lago_client(), import_new=True)
+    except NotConnected as exc:
+        _fail(exc.message)
+    except LagoError as exc:
+        _fail(f"{exc.message} {exc.hint}")
+    db.session.commit()
+    click.echo(f"Plans: {result.summary()}.")
+
+
+@keys_cli.command("rotate")
+def rotate():
+    """Re-encrypt every stored secret with the newest key in PIER_ENCRYPTION_KEYS."""
+    count = 0
+    for connection in db.session.scalars(sa.select(BillingConnection)):
+        for column in ("api_key_encrypted", "hmac_key_encrypted"):
+            token = getattr(connection, column)
+            if token:
+                try:
+                    setattr(connection, column, crypto.rotate(token))
+                except crypto.SecretUnreadable as exc:
+                    _fail(str(exc))
+                count += 1
+    db.session.commit()
+    click.echo(f"Re-encrypted {count} secret(s) with the newest key.")
