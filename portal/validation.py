@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from importlib import resources
 from zoneinfo import available_timezones
 
 from email_validator import EmailNotValidError, validate_email
@@ -21,19 +22,39 @@ def normalise_email(value: str) -> str:
     return result.normalized
 
 
+def _zone_links() -> set[str]:
+    """Legacy names the tz database keeps only as links (Asia/Calcutta, US/Eastern...)."""
+    try:
+        text = resources.files("tzdata").joinpath("zoneinfo/tzdata.zi").read_text()
+    except (ModuleNotFoundError, FileNotFoundError):
+        return set()
+    return {line.split()[2] for line in text.splitlines() if line.startswith("L ")}
+
+
 @cache
 def timezone_names() -> tuple[str, ...]:
-    """Every IANA time zone name, sorted, without the legacy aliases."""
+    """Every canonical IANA time zone name, sorted, without legacy aliases."""
+    links = _zone_links()
     names = {
-        n for n in available_timezones() if "/" in n and not n.startswith(("Etc/", "SystemV/"))
+        n
+        for n in available_timezones()
+        if "/" in n and not n.startswith(("Etc/", "SystemV/")) and n not in links
     }
     names.add("UTC")
     return tuple(sorted(names))
 
 
-def timezone_choices() -> list[SelectChoice]:
-    """Choices for a time zone select."""
-    return [SelectChoice(name, name.replace("_", " ")) for name in timezone_names()]
+def is_timezone(name: str | None) -> bool:
+    """Any IANA name, aliases included, so values stored earlier stay valid."""
+    return bool(name) and (name == "UTC" or name in available_timezones())
+
+
+def timezone_choices(current: str | None = None) -> list[SelectChoice]:
+    """Choices for a time zone select (plus the current value when it is a legacy alias)."""
+    names = list(timezone_names())
+    if current and current not in names and is_timezone(current):
+        names.append(current)
+    return [SelectChoice(name, name.replace("_", " ")) for name in sorted(names)]
 
 
 class Email:
@@ -50,7 +71,7 @@ class TimeZone:
     """A time zone from the IANA list."""
 
     def __call__(self, form, field):
-        if field.data not in timezone_names():
+        if not field.data or not is_timezone(field.data):
             raise ValidationError("Choose a time zone from the list.")
 
 

@@ -16,7 +16,7 @@ class ProfileForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.timezone.choices = timezone_choices()
+        self.timezone.choices = timezone_choices(getattr(kwargs.get("obj"), "timezone", None))
 
 
 class PasswordForm(FlaskForm):

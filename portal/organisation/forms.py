@@ -41,4 +41,4 @@ class OrganisationForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.country.choices = country_choices()
-        self.timezone.choices = timezone_choices()
+        self.timezone.choices = timezone_choices(getattr(kwargs.get("obj"), "timezone", None))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, g, url_for
+from flask import abort, current_app, flash, g, url_for
 
 from portal.access import billing_manager_required, member_required, owner_required
 from portal.auth.forms import ConfirmForm
@@ -58,7 +58,7 @@ def invite():
             form.email.errors.append(str(exc))
         else:
             db.session.commit()
-            link = url_for("auth.invitation", token=token, _external=True)
+            link = current_app.config["PIER_BASE_URL"] + url_for("auth.invitation", token=token)
             emailed = send_mail(
                 invitation.email,
                 f"You are invited to {g.tenant.name} on Pier",

@@ -28,3 +28,13 @@ document.addEventListener("change", (event) => {
   const field = document.getElementById("api_url");
   if (url && field) field.value = url;
 });
+
+// New accounts start in the browser's time zone rather than UTC.
+document.addEventListener("DOMContentLoaded", () => {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  document.querySelectorAll("select[data-detect-timezone]").forEach((select) => {
+    if (select.value === "UTC" && zone && select.querySelector(`option[value="${CSS.escape(zone)}"]`)) {
+      select.value = zone;
+    }
+  });
+});

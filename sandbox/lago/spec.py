@@ -1,0 +1,367 @@
+"""Validation of requests, responses and webhooks against the vendored Lago OpenAPI spec."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from openapi_core import Config, OpenAPI
+from openapi_core.datatypes import RequestParameters
+from openapi_core.templating.paths.exceptions import PathError
+from openapi_core.validation.request.validators import (
+    V31WebhookRequestBodyValidator,
+    V31WebhookRequestParametersValidator,
+)
+from werkzeug.datastructures import Headers, ImmutableMultiDict
+
+try:
+    from yaml import CSafeLoader as SafeLoader
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    from yaml import SafeLoader  # type: ignore[assignment]
+
+SPEC_PATH = Path(__file__).with_name("openapi.yaml")
+# The spec's servers are Lago Cloud URLs ending in /api/v1; requests are matched as if sent there.
+SPEC_HOST = "https://api.getlago.com"
+API_PREFIX = "/api/v1"
+MAX_MESSAGE = 240
+
+
+@dataclass(frozen=True)
+class ExtraRoute:
+    """A lago-api route missing from the spec: not validated, or validated like a spec route."""
+
+    source: str
+    response_like: tuple[str, str] | None = None
+
+
+# Routes lago-api serves that the spec lacks (see the README); keyed "METHOD /path-template".
+EXTRA_ROUTES: dict[str, ExtraRoute] = {
+    "GET /organizations": ExtraRoute(
+        source="lago-api config/routes.rb: get '/organizations', to: 'organizations#show'",
+        response_like=("put", "/organizations"),
+    ),
+}
+
+# Response fields lago-api's serializers emit as null although the spec types them non-null.
+# They are made nullable in memory (the vendored file stays byte-for-byte); each names its source.
+SPEC_GAPS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("PlanObject", ("description",), "V1::PlanSerializer: model.description (nullable column)"),
+    ("PlanObject", ("invoice_display_name",), "V1::PlanSerializer: model.invoice_display_name"),
+    ("PlanObject", ("trial_period",), "V1::PlanSerializer: model.trial_period (nullable float)"),
+    ("BillableMetricObject", ("expression",), "V1::BillableMetricSerializer: model.expression"),
+    (
+        "CustomerBillingConfiguration",
+        ("invoice_grace_period",),
+        "V1::CustomerSerializer#billing_configuration: model.invoice_grace_period",
+    ),
+    (
+        "CustomerBillingConfiguration",
+        ("payment_provider",),
+        "V1::CustomerSerializer#billing_configuration: model.payment_provider",
+    ),
+    (
+        "CustomerBillingConfiguration",
+        ("payment_provider_code",),
+        "V1::CustomerSerializer#billing_configuration: model.payment_provider_code",
+    ),
+    (
+        "CustomerBillingConfiguration",
+        ("provider_customer_id",),
+        "V1::CustomerSerializer#billing_configuration: stripe_customer&.provider_customer_id",
+    ),
+    (
+        "CustomerBillingConfiguration",
+        ("document_locale",),
+        "V1::CustomerSerializer#billing_configuration: model.document_locale",
+    ),
+)
+
+
+@dataclass
+class SpecStats:
+    """How long loading and validating took, for the README and the report."""
+
+    read_and_parse_s: float = 0.0
+    build_s: float = 0.0
+    first_validation_s: float = 0.0
+    request_validations: int = 0
+    request_validation_s: float = 0.0
+    response_validations: int = 0
+    response_validation_s: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        """Timings in milliseconds, plus averages."""
+        data = {
+            k: round(v * 1000, 3) if isinstance(v, float) else v for k, v in asdict(self).items()
+        }
+        data = {(k[:-2] + "_ms" if k.endswith("_s") else k): v for k, v in data.items()}
+        for kind in ("request", "response"):
+            count = getattr(self, f"{kind}_validations")
+            total = getattr(self, f"{kind}_validation_s")
+            data[f"{kind}_validation_avg_ms"] = round(total * 1000 / count, 3) if count else None
+        return data
+
+
+@dataclass
+class LoadedSpec:
+    """The parsed spec (as a dict, with SPEC_GAPS applied) and its openapi-core object."""
+
+    data: dict[str, Any]
+    openapi: OpenAPI
+    stats: SpecStats
+
+
+@functools.cache
+def load_spec(path: str = str(SPEC_PATH)) -> LoadedSpec:
+    """Read, parse and prepare the spec once per process (libyaml loader when available)."""
+    started = time.perf_counter()
+    with open(path, "rb") as handle:
+        data = yaml.load(handle, Loader=SafeLoader)  # noqa: S506 - a SafeLoader
+    parsed = time.perf_counter()
+    data = apply_gaps(data)
+    openapi = OpenAPI.from_dict(data, config=Config(spec_validator_cls=None))
+    built = time.perf_counter()
+    stats = SpecStats(read_and_parse_s=parsed - started, build_s=built - parsed)
+    loaded = LoadedSpec(data=data, openapi=openapi, stats=stats)
+    warm = time.perf_counter()
+    list(openapi.iter_request_errors(_Request("get", API_PREFIX + "/plans", {}, {}, None, "")))
+    stats.first_validation_s = time.perf_counter() - warm
+    return loaded
+
+
+def apply_gaps(data: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the spec with the SPEC_GAPS fields made nullable."""
+    data = copy.deepcopy(data)
+    schemas = data["components"]["schemas"]
+    for schema_name, prop_path, _source in SPEC_GAPS:
+        node = schemas[schema_name]
+        for part in prop_path[:-1]:
+            node = node["properties"][part]
+        props = node["properties"]
+        props[prop_path[-1]] = _nullable(props[prop_path[-1]])
+    return data
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    if "$ref" in schema:
+        return {"anyOf": [schema, {"type": "null"}]}
+    schema = dict(schema)
+    kind = schema.get("type")
+    if isinstance(kind, str):
+        schema["type"] = [kind, "null"]
+    elif isinstance(kind, list) and "null" not in kind:
+        schema["type"] = [*kind, "null"]
+    if "enum" in schema and None not in schema["enum"]:
+        schema["enum"] = [*schema["enum"], None]
+    return schema
+
+
+def schema_enum(name: str) -> list[Any]:
+    """The `enum` of a component schema (e.g. Currency, Country, Timezone)."""
+    return list(load_spec().data["components"]["schemas"][name]["enum"])
+
+
+class _Request:
+    """A request shaped the way openapi-core expects."""
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        query: Mapping[str, Any] | Iterable[tuple[str, Any]],
+        headers: Mapping[str, str] | Iterable[tuple[str, str]],
+        body: bytes | None,
+        content_type: str,
+    ) -> None:
+        self.host_url = SPEC_HOST
+        self.path = path
+        self.method = method.lower()
+        self.body = body or None
+        self.content_type = (content_type or "application/octet-stream").lower()
+        self.parameters = RequestParameters(
+            query=ImmutableMultiDict(query), header=Headers(headers), cookie=ImmutableMultiDict()
+        )
+
+    @property
+    def full_url_pattern(self) -> str:
+        return self.host_url + self.path
+
+
+class _WebhookRequest:
+    """An outgoing webhook shaped as openapi-core's webhook request."""
+
+    def __init__(self, name: str, headers: Mapping[str, str], body: bytes) -> None:
+        self.name = name
+        self.method = "post"
+        self.body = body
+        self.content_type = "application/json"
+        self.parameters = RequestParameters(header=Headers(headers))
+
+
+@dataclass
+class _Response:
+    status_code: int
+    data: bytes | None
+    content_type: str
+    headers: Headers = field(default_factory=Headers)
+
+
+@dataclass
+class Violation:
+    """One request, response or webhook that does not conform to the spec."""
+
+    kind: str
+    method: str
+    path: str
+    errors: list[str]
+    status: int | None = None
+    at: float = field(default_factory=time.time)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def __str__(self) -> str:
+        status = f" -> {self.status}" if self.status is not None else ""
+        return f"[{self.kind}] {self.method} {self.path}{status}: " + "; ".join(self.errors)
+
+
+class SpecGuard:
+    """Validates traffic against the spec and records what does not conform."""
+
+    def __init__(self, spec: LoadedSpec | None = None) -> None:
+        self.spec = spec or load_spec()
+        self._violations: list[Violation] = []
+        self._lock = threading.Lock()
+
+    @property
+    def stats(self) -> SpecStats:
+        return self.spec.stats
+
+    def has_operation(self, method: str, path: str) -> bool:
+        """Whether the spec documents this method on this concrete path."""
+        request = _Request(method, path, {}, {}, None, "")
+        found = self.spec.openapi.iter_request_errors(request)
+        return not any(isinstance(error, PathError) for error in found)
+
+    def check_request(
+        self,
+        method: str,
+        path: str,
+        query: Any,
+        headers: Any,
+        body: bytes | None,
+        content_type: str,
+    ) -> list[str]:
+        """The spec's complaints about a request (empty when it conforms)."""
+        request = _Request(method, path, query, headers, body, content_type)
+        started = time.perf_counter()
+        problems = _describe_all(self.spec.openapi.iter_request_errors(request))
+        with self._lock:
+            self.stats.request_validations += 1
+            self.stats.request_validation_s += time.perf_counter() - started
+        return problems
+
+    def check_response(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        body: bytes | None,
+        content_type: str,
+        headers: Any = (),
+    ) -> list[str]:
+        """The spec's complaints about a response to `method path`."""
+        request = _Request(method, path, {}, {}, None, "")
+        response = _Response(status, body or None, (content_type or "").lower(), Headers(headers))
+        started = time.perf_counter()
+        problems = _describe_all(self.spec.openapi.iter_response_errors(request, response))
+        with self._lock:
+            self.stats.response_validations += 1
+            self.stats.response_validation_s += time.perf_counter() - started
+        return problems
+
+    def check_webhook(
+        self, webhook_type: str, headers: Mapping[str, str], body: bytes
+    ) -> list[str]:
+        """The spec's complaints about an outgoing webhook ([] when conforming or undocumented)."""
+        name = webhook_type.replace(".", "_")
+        if name not in self.spec.data.get("webhooks", {}):
+            return []
+        request = _WebhookRequest(name, headers, body)
+        # The spec's global bearerAuth requirement would also apply to webhooks; only
+        # the parameters (signature headers) and the body are checked.
+        errors: list[Exception] = []
+        for validator in (self._webhook_parameters, self._webhook_body):
+            errors.extend(validator.iter_errors(request))
+        return _describe_all(errors)
+
+    @functools.cached_property
+    def _webhook_body(self) -> V31WebhookRequestBodyValidator:
+        return V31WebhookRequestBodyValidator(self.spec.openapi.spec)
+
+    @functools.cached_property
+    def _webhook_parameters(self) -> V31WebhookRequestParametersValidator:
+        return V31WebhookRequestParametersValidator(self.spec.openapi.spec)
+
+    def record(self, violation: Violation) -> None:
+        """Remember a violation."""
+        with self._lock:
+            self._violations.append(violation)
+
+    def violations(self) -> list[Violation]:
+        """The violations recorded so far."""
+        with self._lock:
+            return list(self._violations)
+
+    def pop_violations(self) -> list[Violation]:
+        """Return and forget the recorded violations."""
+        with self._lock:
+            taken, self._violations = self._violations, []
+            return taken
+
+
+def _describe_all(errors: Iterable[Exception]) -> list[str]:
+    lines: list[str] = []
+    for error in errors:
+        lines.extend(describe(error))
+    return lines
+
+
+def describe(error: Exception) -> list[str]:
+    """Readable lines for an openapi-core error, one per underlying schema error."""
+    cause = error.__cause__
+    schema_errors = getattr(cause, "schema_errors", None) or getattr(error, "schema_errors", None)
+    head = type(error).__name__
+    if schema_errors:
+        name = getattr(error, "name", None)
+        where = f" {name}" if name else ""
+        return [f"{head}{where} at {_json_path(err)}: {_message(err)}" for err in schema_errors]
+    detail = (
+        f" ({_short(str(cause))})" if cause is not None and str(cause) not in str(error) else ""
+    )
+    return [f"{head}: {_short(str(error))}{detail}"]
+
+
+def _message(err: Any) -> str:
+    if getattr(err, "validator", None) == "enum" and len(str(err.validator_value)) > 80:
+        return f"{err.instance!r} is not one of the {len(err.validator_value)} allowed values"
+    return _short(err.message)
+
+
+def _json_path(err: Any) -> str:
+    path = getattr(err, "json_path", None)
+    if path:
+        return path
+    return "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path)
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"

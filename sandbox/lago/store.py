@@ -1,0 +1,227 @@
+"""SQLite-backed state: JSON documents grouped by kind, plus a few named settings."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from .clock import Clock
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    key TEXT,
+    seq INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    deleted_at TEXT,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS records_kind_key ON records (kind, key);
+CREATE INDEX IF NOT EXISTS records_kind_seq ON records (kind, seq);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, data TEXT NOT NULL);
+"""
+
+Doc = dict[str, Any]
+
+_LIVE = " AND deleted_at IS NULL"
+_LIST = "SELECT data FROM records WHERE kind = ?{where} ORDER BY created_at {o}, seq {o}"
+# (include_deleted, newest_first) -> query
+LIST_QUERIES = {
+    (False, True): _LIST.format(where=_LIVE, o="DESC"),
+    (False, False): _LIST.format(where=_LIVE, o="ASC"),
+    (True, True): _LIST.format(where="", o="DESC"),
+    (True, False): _LIST.format(where="", o="ASC"),
+}
+
+
+def new_id() -> str:
+    """A new UUID string, like Lago's primary keys."""
+    return str(uuid.uuid4())
+
+
+class Store:
+    """Thread-safe document store; every resource kind (customer, plan, ...) shares one table."""
+
+    def __init__(self, path: str = ":memory:", clock: Clock | None = None) -> None:
+        self.path = path
+        self.clock = clock or Clock()
+        self._lock = threading.RLock()
+        self._depth = 0
+        if path != ":memory:" and not path.startswith("file:"):
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._conn.row_factory = sqlite3.Row
+        if path != ":memory:":
+            self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.executescript(SCHEMA)
+
+    def close(self) -> None:
+        """Close the database connection."""
+        with self._lock:
+            self._conn.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """Run a block atomically (re-entrant; only the outermost block commits)."""
+        with self._lock:
+            outermost = self._depth == 0
+            if outermost:
+                self._conn.execute("BEGIN IMMEDIATE")
+            self._depth += 1
+            try:
+                yield self
+            except BaseException:
+                self._depth -= 1
+                if outermost:
+                    self._conn.execute("ROLLBACK")
+                raise
+            self._depth -= 1
+            if outermost:
+                self._conn.execute("COMMIT")
+
+    def _execute(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
+        with self._lock:
+            return self._conn.execute(sql, params)
+
+    def _one(self, sql: str, params: tuple = ()) -> sqlite3.Row | None:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchone()
+
+    def _rows(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    def next_value(self, name: str) -> int:
+        """Increment and return the named counter (sequential ids start at 1)."""
+        with self.transaction():
+            row = self._one("SELECT value FROM counters WHERE name = ?", (name,))
+            value = (row["value"] if row else 0) + 1
+            self._execute(
+                "INSERT INTO counters (name, value) VALUES (?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                (name, value),
+            )
+            return value
+
+    def insert(self, kind: str, doc: Doc, *, key: str | None = None) -> Doc:
+        """Store a new document (id, created_at and updated_at are filled in when absent)."""
+        now = self.clock.now_iso()
+        doc = dict(doc)
+        doc.setdefault("id", new_id())
+        doc.setdefault("created_at", now)
+        doc.setdefault("updated_at", doc["created_at"])
+        with self.transaction():
+            seq = self.next_value("_seq")
+            self._execute(
+                "INSERT INTO records (id, kind, key, seq, created_at, updated_at, data) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (doc["id"], kind, key, seq, doc["created_at"], doc["updated_at"], _dump(doc)),
+            )
+        return doc
+
+    def save(self, kind: str, doc: Doc, *, key: str | None = None, touch: bool = True) -> Doc:
+        """Replace a stored document (updated_at is refreshed unless `touch` is false)."""
+        doc = dict(doc)
+        if touch:
+            doc["updated_at"] = self.clock.now_iso()
+        with self.transaction():
+            cursor = self._execute(
+                "UPDATE records SET key = ?, updated_at = ?, data = ? WHERE id = ? AND kind = ?",
+                (key, doc["updated_at"], _dump(doc), doc["id"], kind),
+            )
+            if cursor.rowcount != 1:
+                raise KeyError(f"{kind} {doc['id']} does not exist")
+        return doc
+
+    def get(self, kind: str, record_id: str, *, include_deleted: bool = False) -> Doc | None:
+        """The document with this id, or None."""
+        row = self._one(
+            "SELECT data, deleted_at FROM records WHERE id = ? AND kind = ?", (record_id, kind)
+        )
+        if row is None or (row["deleted_at"] and not include_deleted):
+            return None
+        return json.loads(row["data"])
+
+    def find(self, kind: str, key: str) -> Doc | None:
+        """The live document of this kind with this key (external id, code, ...), or None."""
+        row = self._one(
+            "SELECT data FROM records WHERE kind = ? AND key = ? AND deleted_at IS NULL "
+            "ORDER BY seq DESC LIMIT 1",
+            (kind, key),
+        )
+        return json.loads(row["data"]) if row else None
+
+    def all(
+        self,
+        kind: str,
+        *,
+        include_deleted: bool = False,
+        where: Callable[[Doc], bool] | None = None,
+        newest_first: bool = True,
+    ) -> list[Doc]:
+        """Documents of a kind, newest first by default (Lago lists order by created_at desc)."""
+        sql = LIST_QUERIES[(include_deleted, newest_first)]
+        docs = [json.loads(row["data"]) for row in self._rows(sql, (kind,))]
+        return [d for d in docs if where(d)] if where else docs
+
+    def count(self, kind: str) -> int:
+        """How many live documents of a kind exist."""
+        row = self._one(
+            "SELECT COUNT(*) AS n FROM records WHERE kind = ? AND deleted_at IS NULL", (kind,)
+        )
+        return int(row["n"])
+
+    def soft_delete(self, kind: str, doc: Doc) -> Doc:
+        """Mark a document deleted (Lago discards most records rather than removing them)."""
+        doc = dict(doc)
+        doc["deleted_at"] = self.clock.now_iso()
+        with self.transaction():
+            self._execute(
+                "UPDATE records SET deleted_at = ?, data = ? WHERE id = ? AND kind = ?",
+                (doc["deleted_at"], _dump(doc), doc["id"], kind),
+            )
+        return doc
+
+    def delete(self, kind: str, record_id: str) -> None:
+        """Remove a document for good."""
+        self._execute("DELETE FROM records WHERE id = ? AND kind = ?", (record_id, kind))
+
+    def delete_where(self, kind: str, where: Callable[[Doc], bool]) -> int:
+        """Remove every document of a kind matching `where`; returns how many."""
+        doomed = [d["id"] for d in self.all(kind, include_deleted=True) if where(d)]
+        with self.transaction():
+            for record_id in doomed:
+                self.delete(kind, record_id)
+        return len(doomed)
+
+    def setting(self, name: str) -> Any:
+        """A named setting (JSON value), or None."""
+        row = self._one("SELECT data FROM settings WHERE name = ?", (name,))
+        return json.loads(row["data"]) if row else None
+
+    def put_setting(self, name: str, value: Any) -> None:
+        """Store a named setting."""
+        self._execute(
+            "INSERT INTO settings (name, data) VALUES (?, ?) "
+            "ON CONFLICT(name) DO UPDATE SET data = excluded.data",
+            (name, _dump(value)),
+        )
+
+    def reset(self) -> None:
+        """Forget every record and counter (settings such as the organization stay)."""
+        with self.transaction():
+            self._execute("DELETE FROM records")
+            self._execute("DELETE FROM counters")
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)

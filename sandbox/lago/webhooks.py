@@ -1,0 +1,271 @@
+"""Webhook delivery as lago-api does it: a record per endpoint, signed, retried in background."""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import random
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from . import jsonenc, signing
+from .spec import Violation
+from .webhook_types import WEBHOOK_TYPES
+
+if TYPE_CHECKING:
+    from .state import Standin
+
+logger = logging.getLogger(__name__)
+
+SUCCESS_CODES = frozenset({200, 201, 202, 204})
+KIND = "webhook"
+ENDPOINT_KIND = "webhook_endpoint"
+RESPONSE_EXCERPT = 2000
+
+
+def retry_delay(failures: int, rand: float) -> float:
+    """Seconds to wait after failure number `failures`: n**4 + rand*n**4*0.15 + 2."""
+    return failures**4 + rand * failures**4 * 0.15 + 2
+
+
+def subscribed(endpoint: dict[str, Any], webhook_type: str) -> bool:
+    """Whether an endpoint wants this type (`event_types` null means everything)."""
+    types = endpoint.get("event_types")
+    return types is None or webhook_type in types
+
+
+def encode_body(webhook_type: str, object_type: str, organization_id: str, obj: Any) -> str:
+    """The exact body lago-api posts: its payload hash serialized with `to_json`."""
+    payload = {
+        "webhook_type": webhook_type,
+        "object_type": object_type,
+        "organization_id": organization_id,
+        object_type: obj,
+    }
+    return jsonenc.dumps(payload)
+
+
+class WebhookDispatcher:
+    """Creates webhook records, delivers them from daemon threads and retries failures."""
+
+    def __init__(self, standin: Standin) -> None:
+        self.standin = standin
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, str, int]] = []
+        self._order = itertools.count()
+        self._generation = 0
+        self._inflight = 0
+        self._closed = False
+        self._thread: threading.Thread | None = None
+        # Like lago-api's Net::HTTP calls: no proxies from the environment, no connection reuse.
+        self._http = httpx.Client(
+            trust_env=False,
+            follow_redirects=False,
+            limits=httpx.Limits(max_keepalive_connections=0),
+        )
+
+    def emit(self, webhook_type: str, obj: Any, *, object_type: str | None = None) -> list[dict]:
+        """Send `obj` as `webhook_type` to every subscribed endpoint; returns the new records."""
+        object_type = object_type or WEBHOOK_TYPES[webhook_type]
+        org = self.standin.org()
+        body = encode_body(webhook_type, object_type, org["id"], obj)
+        self._check_against_spec(webhook_type, body)
+        store = self.standin.store
+        issuer = self.standin.issuer()
+        records = []
+        for endpoint in store.all(ENDPOINT_KIND, newest_first=False):
+            if not subscribed(endpoint, webhook_type):
+                continue
+            record = store.insert(
+                KIND,
+                {
+                    "webhook_endpoint_id": endpoint["id"],
+                    "endpoint_url": endpoint["webhook_url"],
+                    "signature_algo": endpoint.get("signature_algo") or "jwt",
+                    "webhook_type": webhook_type,
+                    "object_type": object_type,
+                    "payload": body,
+                    "issuer": issuer,
+                    "status": "pending",
+                    "retries": 0,
+                    "http_status": None,
+                    "attempts": [],
+                    "last_retried_at": None,
+                },
+            )
+            records.append(record)
+            self._schedule(record["id"], 0.0)
+        return records
+
+    def retry(self, record_id: str) -> dict | None:
+        """Send an existing webhook again with the same unique key (the UI's manual retry)."""
+        record = self.standin.store.get(KIND, record_id)
+        if record is None:
+            return None
+        record["status"] = "retrying"
+        record = self.standin.store.save(KIND, record)
+        self._schedule(record_id, 0.0)
+        return record
+
+    def headers_for(self, record: dict[str, Any]) -> dict[str, str]:
+        """The headers an attempt of this record is sent with."""
+        org = self.standin.org()
+        return signing.signature_headers(
+            body=record["payload"],
+            algo=record["signature_algo"],
+            unique_key=record["id"],
+            private_pem=org["rsa_private_key"],
+            hmac_key=org["hmac_key"],
+            issuer=record["issuer"],
+        )
+
+    def clear(self) -> None:
+        """Forget scheduled deliveries (attempts already running finish but are not recorded)."""
+        with self._cond:
+            self._generation += 1
+            self._heap.clear()
+            self._cond.notify_all()
+
+    def idle(self) -> bool:
+        """True when nothing is scheduled or being sent."""
+        with self._cond:
+            return not self._heap and self._inflight == 0
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Wait until every delivery (with its retries) is finished; False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._heap or self._inflight:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._cond.wait(min(remaining, 0.05))
+        return True
+
+    def close(self) -> None:
+        """Stop the scheduler thread."""
+        with self._cond:
+            self._closed = True
+            self._heap.clear()
+            self._cond.notify_all()
+        self._http.close()
+
+    def _check_against_spec(self, webhook_type: str, body: str) -> None:
+        config = self.standin.config
+        if not config.validate_responses:
+            return
+        headers = {
+            "X-Lago-Signature": "signature",
+            "X-Lago-Signature-Algorithm": "jwt",
+            "X-Lago-Unique-Key": "00000000-0000-4000-8000-000000000000",
+        }
+        problems = self.standin.spec_guard.check_webhook(webhook_type, headers, body.encode())
+        if problems:
+            self.standin.spec_guard.record(
+                Violation("webhook", "POST", f"webhooks/{webhook_type}", problems)
+            )
+
+    def _schedule(self, record_id: str, delay: float) -> None:
+        with self._cond:
+            if self._closed:
+                return
+            due = time.monotonic() + delay
+            heapq.heappush(self._heap, (due, next(self._order), record_id, self._generation))
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="lago-standin-webhooks", daemon=True
+                )
+                self._thread.start()
+            self._cond.notify_all()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._closed and (not self._heap or self._heap[0][0] > time.monotonic()):
+                    wait = self._heap[0][0] - time.monotonic() if self._heap else None
+                    self._cond.wait(wait)
+                if self._closed:
+                    return
+                _, _, record_id, generation = heapq.heappop(self._heap)
+                if generation != self._generation:
+                    continue
+                self._inflight += 1
+            threading.Thread(
+                target=self._attempt_then_release,
+                args=(record_id, generation),
+                name=f"lago-standin-webhook-{record_id[:8]}",
+                daemon=True,
+            ).start()
+
+    def _attempt_then_release(self, record_id: str, generation: int) -> None:
+        try:
+            self._attempt(record_id, generation)
+        except Exception:
+            # A worker must not die silently (e.g. the store was closed at shutdown).
+            logger.exception("webhook %s: delivery attempt failed unexpectedly", record_id)
+        finally:
+            with self._cond:
+                self._inflight -= 1
+                self._cond.notify_all()
+
+    def _attempt(self, record_id: str, generation: int) -> None:
+        store = self.standin.store
+        record = store.get(KIND, record_id)
+        if record is None:
+            return
+        config = self.standin.config
+        started_at = self.standin.clock.now_iso()
+        started = time.monotonic()
+        status, excerpt, error = None, None, None
+        try:
+            response = self._http.post(
+                record["endpoint_url"],
+                content=record["payload"].encode(),
+                headers=self.headers_for(record),
+                timeout=config.webhook_timeout,
+            )
+            status, excerpt = response.status_code, response.text[:RESPONSE_EXCERPT]
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        attempt = {
+            "number": len(record["attempts"]) + 1,
+            "at": started_at,
+            "http_status": status,
+            "response_body": excerpt,
+            "error": error,
+            "duration_ms": round((time.monotonic() - started) * 1000, 1),
+            "retry_in_s": None,
+        }
+        with self._cond:
+            if generation != self._generation:
+                return
+        with store.transaction():
+            record = store.get(KIND, record_id)
+            if record is None:
+                return
+            record["http_status"] = status
+            if status in SUCCESS_CODES:
+                record["status"] = "succeeded"
+            elif record["retries"] + 1 >= config.webhook_attempts:
+                record["status"] = "failed"
+            else:
+                record["retries"] += 1
+                record["status"] = "retrying"
+                record["last_retried_at"] = started_at
+                delay = retry_delay(record["retries"], random.random())
+                attempt["retry_in_s"] = round(delay, 3)
+            record["attempts"].append(attempt)
+            store.save(KIND, record)
+        if attempt["retry_in_s"] is not None:
+            self._schedule(record_id, attempt["retry_in_s"] * config.webhook_retry_scale)
+
+
+def public_record(record: dict[str, Any], dispatcher: WebhookDispatcher) -> dict[str, Any]:
+    """A webhook record as the control API shows it (with the headers it is sent with)."""
+    shown = dict(record)
+    shown["headers"] = dispatcher.headers_for(record)
+    return shown
