@@ -16,9 +16,20 @@ MEMBER = {"team.index"}
 BILLING = {"team.invite", "team.revoke", "organisation.details"}
 OWNER = {"team.remove"}
 ADMIN = {
-    "admin.index", "admin.audit", "admin.mrr", "admin.billing_settings", "admin.billing_test",
-    "admin.billing_save", "admin.billing_behaviour", "admin.billing_reveal", "admin.billing_register_webhook",
-    "admin.plans", "admin.plans_sync", "admin.plans_create", "admin.plan_edit", "admin.tenants",
+    "admin.index",
+    "admin.audit",
+    "admin.mrr",
+    "admin.billing_settings",
+    "admin.billing_test",
+    "admin.billing_save",
+    "admin.billing_behaviour",
+    "admin.billing_reveal",
+    "admin.billing_register_webhook",
+    "admin.plans",
+    "admin.plans_sync",
+    "admin.plans_create",
+    "admin.plan_edit",
+    "admin.tenants",
     "admin.tenant_sync",
 }
 CLASSES = {
