@@ -30,11 +30,10 @@ def _worker() -> str:
 
 
 @pytest.fixture(scope="session")
-def redis_test_url() -> str:
-    """A Redis database reserved for tests (flushed between tests)."""
-    base = servers.redis_url().rsplit("/", 1)[0]
-    index = 15 - int(re.sub(r"\D", "", _worker()) or 0)
-    return f"{base}/{index}"
+def redis_test_url():
+    """A Redis database claimed by this test run alone (flushed between tests)."""
+    with servers.claimed_redis_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -60,7 +59,7 @@ def base_config(database_url: str, redis_url: str, mail_url: str = "console://")
 def database_url_for(tmp_path_factory, postgres_admin_url, redis_test_url):
     """Create (once per session and backend) a migrated test database; returns its URL."""
     created: dict[str, str] = {}
-    pg_name = f"pier_test_{_worker()}"
+    pg_name = f"pier_test_{_worker()}_{os.getpid()}"
 
     def get(backend: str) -> str:
         if backend not in created:

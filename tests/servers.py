@@ -8,6 +8,7 @@ started from the installed binaries in a temporary folder and stopped at exit.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import glob
 import os
 import shutil
@@ -137,6 +138,24 @@ def start_redis() -> str:
 
     atexit.register(stop)
     return url
+
+
+@contextlib.contextmanager
+def claimed_redis_database():
+    """Claim a free database number (1-15) on the test Redis for this process, so that
+    concurrent test runs never flush each other's data; yields its URL."""
+    base = redis_url().rsplit("/", 1)[0]
+    control = redis.Redis.from_url(base + "/0")
+    for index in range(1, 16):
+        key = f"pier:test-claim:{index}"
+        if control.set(key, os.getpid(), nx=True, ex=6 * 3600):
+            try:
+                redis.Redis.from_url(f"{base}/{index}").flushdb()
+                yield f"{base}/{index}"
+            finally:
+                control.delete(key)
+            return
+    raise RuntimeError("every Redis database 1-15 is claimed by other test runs")
 
 
 def postgres_url() -> str:

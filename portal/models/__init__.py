@@ -3,10 +3,29 @@
 from portal.models.audit import AuditEntry
 from portal.models.base import UTCDateTime, utcnow
 from portal.models.billing import BillingConnection, Plan, Provider, WebhookAlgorithm
+from portal.models.inbox import EventSource, EventStatus, SignatureFailure, WebhookEvent
+from portal.models.mirror import (
+    BillingAccount,
+    DunningState,
+    EmailLog,
+    InvoiceMirror,
+    Notice,
+    SubscriptionMirror,
+)
 from portal.models.tenant import Invitation, Membership, Role, SyncState, Tenant
 from portal.models.user import User
 
 __all__ = [
+    "BillingAccount",
+    "DunningState",
+    "EmailLog",
+    "EventSource",
+    "EventStatus",
+    "InvoiceMirror",
+    "Notice",
+    "SignatureFailure",
+    "SubscriptionMirror",
+    "WebhookEvent",
     "AuditEntry",
     "BillingConnection",
     "Plan",

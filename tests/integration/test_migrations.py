@@ -1,3 +1,4 @@
+import os
 import warnings
 
 import flask_migrate
@@ -25,13 +26,14 @@ def test_a_single_migration_head(app):
 def test_upgrade_from_empty_matches_the_models_and_downgrades(
     db_backend, tmp_path, postgres_admin_url, redis_test_url
 ):
+    name = f"pier_migration_check_{os.getpid()}"
     if db_backend == "sqlite":
         url = f"sqlite:///{tmp_path}/empty.sqlite3"
     else:
         with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
-            conn.execute('DROP DATABASE IF EXISTS "pier_migration_check" WITH (FORCE)')
-            conn.execute('CREATE DATABASE "pier_migration_check"')
-        url = postgres_admin_url.rsplit("/", 1)[0] + "/pier_migration_check"
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        url = postgres_admin_url.rsplit("/", 1)[0] + "/" + name
     app = create_app(base_config(url, redis_test_url))
     with app.app_context():
         flask_migrate.upgrade()
@@ -49,4 +51,4 @@ def test_upgrade_from_empty_matches_the_models_and_downgrades(
         db.engine.dispose()
     if db_backend == "postgresql":
         with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
-            conn.execute('DROP DATABASE "pier_migration_check" WITH (FORCE)')
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
