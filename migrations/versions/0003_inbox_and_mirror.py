@@ -15,6 +15,9 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table('billing_connection', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('trial_reminder_days', sa.Integer(), nullable=False, server_default='3'))
+        batch_op.add_column(sa.Column('suspension_grace_days', sa.Integer(), nullable=False, server_default='14'))
     op.create_table('webhook_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('source', sa.Enum('lago', 'stripe', name='eventsource', native_enum=False, length=16), nullable=False),
@@ -173,6 +176,9 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('billing_connection', schema=None) as batch_op:
+        batch_op.drop_column('suspension_grace_days')
+        batch_op.drop_column('trial_reminder_days')
     with op.batch_alter_table('subscriptions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_subscriptions_tenant_id'))
 

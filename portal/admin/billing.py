@@ -33,6 +33,8 @@ BEHAVIOUR_FIELDS = (
     "sync_plans_to_lago",
     "lago_sends_invoice_emails",
     "overage_enabled",
+    "trial_reminder_days",
+    "suspension_grace_days",
 )
 
 

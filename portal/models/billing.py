@@ -79,6 +79,8 @@ class BillingConnection(Timestamps, db.Model):
     sync_plans_to_lago: Mapped[bool] = mapped_column(nullable=False, default=False)
     lago_sends_invoice_emails: Mapped[bool] = mapped_column(nullable=False, default=True)
     overage_enabled: Mapped[bool] = mapped_column(nullable=False, default=True)
+    trial_reminder_days: Mapped[int] = mapped_column(nullable=False, default=3)
+    suspension_grace_days: Mapped[int] = mapped_column(nullable=False, default=14)
 
     connected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_tested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
