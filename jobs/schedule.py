@@ -1,5 +1,7 @@
-"""Cron work for `rq cron jobs/schedule.py`."""
+"""Cron work, loaded by the worker's cron scheduler (or `rq cron jobs/schedule.py`)."""
 
 from rq import cron
 
-cron.register("jobs.sync.sweep_pending_syncs", queue_name="sync", interval=60)
+from jobs import sync
+
+cron.register(sync.sweep_pending_syncs, queue_name="sync", interval=60)

@@ -84,28 +84,41 @@ def main() -> None:
         [*flask, "demo", "seed"], cwd=ROOT, env=env, check=True, capture_output=True, text=True
     ).stdout
 
-    if (ROOT / "sandbox" / "lago" / "__main__.py").exists():
-        children.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "sandbox.lago",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(LAGO_PORT),
-                    "--db",
-                    str(INSTANCE / "lago-standin.sqlite3"),
-                    "--api-key",
-                    LAGO_API_KEY,
-                    "--seed",
-                ],
-                cwd=ROOT,
-                env=env,
-            )
+    children.append(
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "sandbox.lago",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(LAGO_PORT),
+                "--db",
+                str(INSTANCE / "lago-standin.sqlite3"),
+                "--api-key",
+                LAGO_API_KEY,
+                "--seed",
+            ],
+            cwd=ROOT,
+            env=env,
         )
-        wait_for(LAGO_PORT, "The Lago stand-in")
+    )
+    wait_for(LAGO_PORT, "The Lago stand-in")
+    connected = os.environ.get("PIER_DEMO_CONNECT", "1") != "0"
+    if connected:
+        lago_url = f"http://127.0.0.1:{LAGO_PORT}"
+        subprocess.run(
+            [*flask, "lago", "connect", "--url", lago_url, "--api-key", LAGO_API_KEY],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(
+            [*flask, "lago", "import-plans"], cwd=ROOT, env=env, check=True, capture_output=True
+        )
+    children.append(subprocess.Popen([sys.executable, "-m", "jobs.worker"], cwd=ROOT, env=env))
     children.append(
         subprocess.Popen(
             [*flask, "run", "--host", "127.0.0.1", "--port", str(PORTAL_PORT), "--no-reload"],
@@ -119,9 +132,15 @@ def main() -> None:
     print(f"Pier is running at http://127.0.0.1:{PORTAL_PORT}")
     print("Logins:")
     print(logins.rstrip())
-    if (ROOT / "sandbox" / "lago" / "__main__.py").exists():
-        print(f"Lago stand-in:  http://127.0.0.1:{LAGO_PORT}   API key: {LAGO_API_KEY}")
-    print("Emails are written to instance/mail/.   Press Ctrl-C to stop everything.")
+    print(f"Lago stand-in:  http://127.0.0.1:{LAGO_PORT}   API key: {LAGO_API_KEY}")
+    print("A worker runs the background jobs. Emails are written to instance/mail/.")
+    if connected:
+        print("Billing is connected to the Lago stand-in and its plans are imported.")
+    else:
+        print(
+            "Connect Lago as the admin in Settings › Billing with the stand-in's URL and key above."
+        )
+    print("Press Ctrl-C to stop everything.")
     print("=" * 72 + "\n")
     while True:
         for child in children:
