@@ -18,7 +18,11 @@ from portal.extensions import db
 from portal.models import Membership, Role, Tenant, User
 from tests import servers
 
-pytest_plugins = ["tests.fixtures.smtp", "tests.fixtures.lago_standin"]
+pytest_plugins = [
+    "tests.fixtures.smtp",
+    "tests.fixtures.lago_standin",
+    "tests.fixtures.stripe_standin",
+]
 
 BACKENDS = ("sqlite", "postgresql")
 PASSWORD = "correct horse battery"

@@ -1,0 +1,1 @@
+"""One module per Stripe resource: a Blueprint with its routes and the services behind them."""

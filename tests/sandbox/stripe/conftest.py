@@ -1,0 +1,1 @@
+"""The Stripe stand-in fixtures come from tests/fixtures/stripe_standin.py (a root plugin)."""
