@@ -115,7 +115,13 @@ def billing_test():
     connection = get_connection()
     form = _connection_form(connection)
     if not form.validate_on_submit():
-        return _page(form, status=422 if is_htmx() else 200)
+        if not is_htmx():
+            return _page(form)
+        # The button targets #test-result; the field errors belong in the form.
+        response = _page(form, status=422, block="connection_form")
+        response.headers["HX-Retarget"] = "#connection-form"
+        response.headers["HX-Reswap"] = "outerHTML"
+        return response
     report = test_connection(_input(form, connection))
     db.session.rollback()
     return _page(form, report=report, block="test_result" if is_htmx() else None)

@@ -43,7 +43,8 @@ class ConnectionForm(FlaskForm):
         default=Provider.lago_self_hosted.value,
     )
     api_url = StringField("API URL", validators=[DataRequired(), Length(max=500), HttpURL()])
-    api_key = PasswordField("API key", validators=[Optional(), Length(max=200)])
+    # No Optional(): it would stop the chain before validate_api_key and validate_hmac_key.
+    api_key = PasswordField("API key", validators=[Length(max=200)])
     webhook_algorithm = RadioField(
         "Webhook signature",
         choices=[
@@ -52,7 +53,7 @@ class ConnectionForm(FlaskForm):
         ],
         default=WebhookAlgorithm.jwt.value,
     )
-    hmac_key = PasswordField("HMAC key", validators=[Optional(), Length(max=200)])
+    hmac_key = PasswordField("HMAC key", validators=[Length(max=200)])
     public_key = TextAreaField(
         "Public key (PEM, optional)", validators=[Optional(), Length(max=10_000)]
     )

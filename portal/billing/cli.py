@@ -121,6 +121,7 @@ def rotate():
             token = getattr(connection, column)
             if token:
                 try:
+                    crypto.decrypt(token)  # MultiFernet.rotate raises a bare InvalidToken
                     setattr(connection, column, crypto.rotate(token))
                 except crypto.SecretUnreadable as exc:
                     _fail(str(exc))

@@ -12,7 +12,8 @@ from flask import current_app
 
 from portal import audit, crypto
 from portal.extensions import db
-from portal.lago import LagoClient, LagoError, Organization, Plan
+from portal.lago import LagoClient, LagoError, Organization, Plan, WebhookEndpoint
+from portal.lago.client import segment
 from portal.models import BillingConnection, Provider, WebhookAlgorithm, utcnow
 
 
@@ -236,18 +237,27 @@ def register_webhook_endpoint(connection: BillingConnection) -> tuple[str, bool]
     """
     client = lago_client()
     url = webhook_url()
+    algorithm = connection.webhook_algorithm.value
     existing = next((e for e in client.list_webhook_endpoints() if e.webhook_url == url), None)
+    changes = {}
     if existing is not None:
         endpoint, created = existing, False
+        if existing.signature_algo != algorithm:
+            # Lago would keep signing the old way and Pier would reject every webhook.
+            body = client.request(
+                "PUT",
+                f"/webhook_endpoints/{segment(existing.lago_id)}",
+                body={"webhook_endpoint": {"webhook_url": url, "signature_algo": algorithm}},
+            )
+            endpoint = WebhookEndpoint.from_api(body["webhook_endpoint"])
+            changes = {"signature_algo_before": existing.signature_algo}
     else:
-        endpoint = client.create_webhook_endpoint(url, connection.webhook_algorithm.value)
+        endpoint = client.create_webhook_endpoint(url, algorithm)
         created = True
     connection.webhook_endpoint_id = endpoint.lago_id
-    audit.record(
-        "billing.webhook_registered",
-        target=connection,
-        after={"webhook_url": url, "endpoint": endpoint.lago_id, "created": created},
-    )
+    after = {"webhook_url": url, "endpoint": endpoint.lago_id, "created": created}
+    after.update(signature_algo=endpoint.signature_algo, **changes)
+    audit.record("billing.webhook_registered", target=connection, after=after)
     return endpoint.lago_id, created
 
 
