@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
 from zoneinfo import available_timezones
 
 from email_validator import EmailNotValidError, validate_email
 from wtforms import SelectChoice, ValidationError
+
+from portal.lago.zones import zone_links
 
 PASSWORD_MIN = 10
 PASSWORD_MAX = 128
@@ -22,19 +23,10 @@ def normalise_email(value: str) -> str:
     return result.normalized
 
 
-def _zone_links() -> set[str]:
-    """Legacy names the tz database keeps only as links (Asia/Calcutta, US/Eastern...)."""
-    try:
-        text = resources.files("tzdata").joinpath("zoneinfo/tzdata.zi").read_text()
-    except (ModuleNotFoundError, FileNotFoundError):
-        return set()
-    return {line.split()[2] for line in text.splitlines() if line.startswith("L ")}
-
-
 @cache
 def timezone_names() -> tuple[str, ...]:
     """Every canonical IANA time zone name, sorted, without legacy aliases."""
-    links = _zone_links()
+    links = zone_links()
     names = {
         n
         for n in available_timezones()

@@ -94,7 +94,9 @@ class BehaviourForm(FlaskForm):
     lago_sends_invoice_emails = BooleanField("Lago emails invoices to customers")
     overage_enabled = BooleanField("Allow usage beyond plan limits (overage)")
     trial_reminder_days = IntegerField(
-        "Remind customers this many days before a trial ends", validators=[NumberRange(1, 30)], default=3
+        "Remind customers this many days before a trial ends",
+        validators=[NumberRange(1, 30)],
+        default=3,
     )
     suspension_grace_days = IntegerField(
         "Suspend an account this many days after an invoice becomes overdue",

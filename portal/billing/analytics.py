@@ -40,8 +40,8 @@ def current_mrr() -> Mrr:
     points = lago_client().get_mrr(currency=currency, months=1)
     latest = max(points, key=lambda p: p.month or utcnow(), default=None)
     mrr = Mrr(
-        latest.amount_cents if latest else 0,
-        latest.currency if latest else (currency or "USD"),
+        (latest.amount_cents if latest else None) or 0,
+        (latest.currency if latest else None) or currency or "USD",
         utcnow(),
     )
     with suppress(RedisError):

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from portal.billing.connection import NotConnected, get_connection, lago_client
 from portal.extensions import db
 from portal.lago import LagoConnectionError, LagoError, LagoRateLimited, LagoServerError
+from portal.lago.zones import COUNTRIES, billing_timezone
 from portal.models import BillingConnection, SyncState, Tenant, User, utcnow
 from portal.queues import enqueue
 
@@ -28,14 +29,14 @@ def customer_payload(tenant: Tenant, connection: BillingConnection | None) -> di
         "external_id": tenant.external_id,
         "name": tenant.name,
         "email": tenant.billing_email,
-        "timezone": tenant.timezone,
+        "timezone": billing_timezone(tenant.timezone),
         "currency": tenant.currency or (connection.default_currency if connection else None),
         "address_line1": tenant.address_line1,
         "address_line2": tenant.address_line2,
         "city": tenant.city,
         "zipcode": tenant.zipcode,
         "state": tenant.state,
-        "country": tenant.country,
+        "country": tenant.country if tenant.country in COUNTRIES else None,
         "tax_identification_number": tenant.tax_identification_number,
         "customer_type": "company",
         "metadata": metadata,

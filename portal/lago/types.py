@@ -100,16 +100,16 @@ class MrrPoint:
     """Monthly recurring revenue of one month (`GET /analytics/mrr`)."""
 
     month: datetime | None
-    amount_cents: int
-    currency: str
+    amount_cents: int | None  # Lago sends null for a month without revenue in that currency
+    currency: str | None
 
     @classmethod
     def from_api(cls, data: Json) -> MrrPoint:
         """Build from one `mrrs` item."""
         return cls(
             month=to_datetime(data.get("month")),
-            amount_cents=to_cents(data.get("amount_cents")),
-            currency=str(data.get("currency") or ""),
+            amount_cents=to_cents_or_none(data.get("amount_cents")),
+            currency=to_str(data.get("currency")),
         )
 
 

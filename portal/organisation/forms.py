@@ -7,16 +7,15 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from portal.lago.zones import COUNTRIES
 from portal.validation import Email, TimeZone, timezone_choices
 
 
 @cache
 def country_choices() -> list[SelectChoice]:
-    """ISO 3166 countries by English name."""
+    """The countries Lago bills in, by English name."""
     territories = Locale("en").territories
-    countries = sorted(
-        (name, code) for code, name in territories.items() if len(code) == 2 and code.isalpha()
-    )
+    countries = sorted((name, code) for code, name in territories.items() if code in COUNTRIES)
     return [SelectChoice("", "—")] + [SelectChoice(code, name) for name, code in countries]
 
 
