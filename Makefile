@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 VENDOR := static/vendor/htmx.min.js static/vendor/pico.min.css
 DEMO_DB := instance/demo.sqlite3
 
-.PHONY: setup demo test test-fast lint format browser clean
+.PHONY: setup demo test test-fast lint format browser clean bench
 
 setup: $(STAMP) $(VENDOR)
 
@@ -39,6 +39,10 @@ test: setup browser
 
 test-fast: setup
 	$(BIN)/python -m pytest -m "not browser"
+
+# Prints figures (webhook acks per second, latency, processed, lost); needs PostgreSQL and Redis.
+bench: setup
+	$(BIN)/python -m bench.webhooks
 
 lint: setup
 	$(BIN)/ruff check .

@@ -69,6 +69,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.home import bp as home_bp
     from portal.organisation import bp as organisation_bp
     from portal.team import bp as team_bp
+    from portal.webhooks import bp as webhooks_bp
 
     app.register_blueprint(errors_bp)
     app.register_blueprint(health_bp)
@@ -78,6 +79,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(team_bp, url_prefix="/team")
     app.register_blueprint(organisation_bp, url_prefix="/organisation")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(webhooks_bp, url_prefix="/webhooks")
 
 
 def _register_request_hooks(app: Flask) -> None:

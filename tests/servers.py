@@ -31,6 +31,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+_HELD: list[socket.socket] = []
+
+
+def refusing_port() -> int:
+    """A loopback port that refuses connections for the rest of the run: the socket stays bound
+    but never listens, so no other server can take the port in the meantime."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    _HELD.append(sock)
+    return sock.getsockname()[1]
+
+
 def _postgres_answers(url: str) -> bool:
     try:
         with psycopg.connect(url, connect_timeout=2):

@@ -10,6 +10,7 @@ from portal.auth.forms import ConfirmForm
 from portal.home import bp
 from portal.htmx import redirect_to, render_page
 from portal.models import utcnow
+from portal.notify import notices
 
 
 @bp.route("/")
@@ -23,7 +24,11 @@ def index():
             return redirect(url_for("admin.index"))
         return render_page("home/no_tenant.html")
     return render_page(
-        "home/index.html", membership=membership, tenant=membership.tenant, now=utcnow()
+        "home/index.html",
+        membership=membership,
+        tenant=membership.tenant,
+        now=utcnow(),
+        notices=notices.for_tenant(membership.tenant_id),
     )
 
 

@@ -11,11 +11,43 @@ from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAll
 
 from . import errors, jsonenc
 from .errors import LagoError
-from .resources import billable_metrics, customers, organizations, plans, webhook_endpoints
-from .spec import API_PREFIX, EXTRA_ROUTES, Violation
+from .resources import (
+    add_ons,
+    analytics,
+    billable_metrics,
+    credit_notes,
+    customers,
+    events,
+    invoices,
+    organizations,
+    payment_methods,
+    payments,
+    plans,
+    subscriptions,
+    usage,
+    wallets,
+    webhook_endpoints,
+)
+from .spec import API_PREFIX, EMPTY_RESPONSES, EXTRA_RESPONSES, EXTRA_ROUTES, Violation
 from .state import LAGO_VERSION, current
 
-RESOURCES = (organizations, billable_metrics, plans, customers, webhook_endpoints)
+RESOURCES = (
+    organizations,
+    billable_metrics,
+    plans,
+    add_ons,
+    customers,
+    payment_methods,
+    subscriptions,
+    events,
+    usage,
+    invoices,
+    payments,
+    credit_notes,
+    wallets,
+    webhook_endpoints,
+    analytics,
+)
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
 
@@ -108,7 +140,12 @@ def _check_response(response):
     if not standin.config.validate_responses or g.get("skip_response_check"):
         return response
     method, path = request.method, request.path
-    if _route_key() in EXTRA_ROUTES:
+    if response.status_code == 200 and not response.get_data() and _route_key() in EMPTY_RESPONSES:
+        return response
+    extra = EXTRA_RESPONSES.get((_route_key(), response.status_code))
+    if extra is not None:
+        method, path = extra.like[0], API_PREFIX + _fill(extra.like[1])
+    elif _route_key() in EXTRA_ROUTES:
         like = g.get("response_like")
         if like is None:
             return response
@@ -126,6 +163,16 @@ def _check_response(response):
             Violation("response", request.method, _shown_path(), problems, response.status_code)
         )
     return response
+
+
+def _fill(template: str) -> str:
+    """A path template with this request's path values (a placeholder id for the others)."""
+    values = request.view_args or {}
+    return re.sub(
+        r"\{([^}]+)\}",
+        lambda m: str(values.get(m.group(1), "1a901a90-1a90-1a90-1a90-1a901a901a90")),
+        template,
+    )
 
 
 def _unknown_route(_error: HTTPException):
@@ -169,6 +216,9 @@ def register(app: Flask) -> None:
     """Add the Lago routes and error handling to `app`."""
     app.json = LagoJSONProvider(app)
     app.add_url_rule("/health", "health", health)
+    app.add_url_rule(
+        "/rails/active_storage/blobs/redirect/<token>/<filename>", "blob", invoices.pdf_blob
+    )
     app.register_blueprint(build_api_blueprint())
     app.register_error_handler(LagoError, lago_error_response)
     app.register_error_handler(NotFound, _unknown_route)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 
@@ -23,9 +24,17 @@ def generate_private_key_pem() -> str:
     ).decode()
 
 
+@functools.lru_cache(maxsize=8)
+def _private_key(private_pem: str) -> rsa.RSAPrivateKey:
+    """The parsed key (loading checks the RSA key, which takes tens of milliseconds)."""
+    key = serialization.load_pem_private_key(private_pem.encode(), password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    return key
+
+
 def public_key_pem(private_pem: str) -> str:
     """The PEM (SubjectPublicKeyInfo) public key of a PEM private key."""
-    key = serialization.load_pem_private_key(private_pem.encode(), password=None)
+    key = _private_key(private_pem)
     return (
         key.public_key()
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
@@ -40,7 +49,7 @@ def public_key_b64(private_pem: str) -> str:
 
 def jwt_signature(body: str, private_pem: str, issuer: str) -> str:
     """RS256 JWT with claims `data` (the exact body string) and `iss`; no exp, iat or aud."""
-    return jwt.encode({"data": body, "iss": issuer}, private_pem, algorithm="RS256")
+    return jwt.encode({"data": body, "iss": issuer}, _private_key(private_pem), algorithm="RS256")
 
 
 def hmac_signature(body: str, hmac_key: str) -> str:

@@ -49,6 +49,42 @@ EXTRA_ROUTES: dict[str, ExtraRoute] = {
     ),
 }
 
+
+@dataclass(frozen=True)
+class ExtraResponse:
+    """A status lago-api answers on a route whose spec entry lacks it; the body is checked
+    against the same status documented on a sibling route (`like`: method, path template)."""
+
+    source: str
+    like: tuple[str, str]
+
+
+# Keyed ("METHOD /path-template", status).
+EXTRA_RESPONSES: dict[tuple[str, int], ExtraResponse] = {
+    ("POST /invoices/{lago_id}/void", 405): ExtraResponse(
+        source="Invoices::VoidService: AASM::InvalidTransition -> not_allowed_failure!"
+        "(code: 'not_voidable')",
+        like=("post", "/invoices/{lago_id}/retry_payment"),
+    ),
+    ("POST /invoices", 404): ExtraResponse(
+        source="Invoices::CreateOneOffService: not_found_failure! for the customer, fees and "
+        "add_on",
+        like=("get", "/invoices/{lago_id}"),
+    ),
+    ("GET /wallets", 404): ExtraResponse(
+        source="WalletsController#index: not_found_error(resource: 'customer')",
+        like=("get", "/wallets/{lago_id}"),
+    ),
+}
+
+# Routes where lago-api answers 200 with an empty body although the spec documents a body.
+EMPTY_RESPONSES: dict[str, str] = {
+    "POST /invoices/{lago_id}/download": (
+        "InvoicesController#download_pdf: an empty 200 while Invoices::GeneratePdfJob runs "
+        "(NOTES §2.5); invoice.generated follows"
+    ),
+}
+
 # Response fields lago-api's serializers emit as null although the spec types them non-null.
 # They are made nullable in memory (the vendored file stays byte-for-byte); each names its source.
 SPEC_GAPS: tuple[tuple[str, tuple[str, ...], str], ...] = (
@@ -80,6 +116,51 @@ SPEC_GAPS: tuple[tuple[str, tuple[str, ...], str], ...] = (
         "CustomerBillingConfiguration",
         ("document_locale",),
         "V1::CustomerSerializer#billing_configuration: model.document_locale",
+    ),
+    (
+        "SubscriptionObject",
+        ("on_termination_credit_note",),
+        "typed string|null but its enum lacks null; Subscription#on_termination_credit_note is "
+        "null on pay-in-arrears plans (credit notes only cover pay-in-advance time, NOTES §2.4)",
+    ),
+    (
+        "PaymentMethodReference",
+        ("payment_method_id",),
+        "V1::SubscriptionSerializer / WalletSerializer / WalletTransactionSerializer"
+        "#payment_method: model.payment_method_id, null unless a method was chosen (NOTES §2.9)",
+    ),
+    (
+        "InvoiceBaseObject",
+        ("file_url",),
+        "V1::InvoiceSerializer: model.file_url, null until the PDF is generated (NOTES §2.5)",
+    ),
+    (
+        "InvoiceBaseObject",
+        ("payment_dispute_lost_at",),
+        "V1::InvoiceSerializer: model.payment_dispute_lost_at, null unless a dispute was lost "
+        "(NOTES §2.5)",
+    ),
+    (
+        "MrrObject",
+        ("amount_cents",),
+        "V1::Analytics::MrrSerializer: SUM over a LEFT JOIN, null for a month without revenue",
+    ),
+    (
+        "MrrObject",
+        ("currency",),
+        "V1::Analytics::MrrSerializer: the joined currency, null for a month without revenue",
+    ),
+)
+
+
+# Decimal strings whose spec pattern only allows non-negative numbers although lago-api emits
+# negative ones; the pattern accepts a leading minus in memory.
+SIGNED_GAPS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    (
+        "WalletObject",
+        ("credits_ongoing_balance",),
+        "Wallets::Balance::RefreshOngoingUsageService: balance minus current usage and draft "
+        "invoices (NOTES §2.7), below zero once usage exceeds the balance",
     ),
 )
 
@@ -137,16 +218,22 @@ def load_spec(path: str = str(SPEC_PATH)) -> LoadedSpec:
 
 
 def apply_gaps(data: dict[str, Any]) -> dict[str, Any]:
-    """A copy of the spec with the SPEC_GAPS fields made nullable."""
+    """A copy of the spec with the SPEC_GAPS fields made nullable and SIGNED_GAPS signed."""
     data = copy.deepcopy(data)
     schemas = data["components"]["schemas"]
     for schema_name, prop_path, _source in SPEC_GAPS:
-        node = schemas[schema_name]
-        for part in prop_path[:-1]:
-            node = node["properties"][part]
-        props = node["properties"]
+        props = _properties(schemas[schema_name], prop_path)
         props[prop_path[-1]] = _nullable(props[prop_path[-1]])
+    for schema_name, prop_path, _source in SIGNED_GAPS:
+        props = _properties(schemas[schema_name], prop_path)
+        props[prop_path[-1]] = dict(props[prop_path[-1]], pattern="^-?[0-9]+.?[0-9]*$")
     return data
+
+
+def _properties(node: dict[str, Any], prop_path: tuple[str, ...]) -> dict[str, Any]:
+    for part in prop_path[:-1]:
+        node = node["properties"][part]
+    return node["properties"]
 
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:

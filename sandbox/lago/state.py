@@ -13,6 +13,7 @@ from flask import current_app, has_request_context, request
 from . import signing
 from .clock import Clock
 from .faults import FaultInjector
+from .knobs import PaymentKnobs
 from .spec import SpecGuard, load_spec
 from .store import Store, new_id
 from .webhooks import WebhookDispatcher
@@ -41,6 +42,7 @@ class StandinConfig:
     webhook_timeout: float = 30.0
     webhook_attempts: int = 3
     webhook_retry_scale: float = 1.0
+    generate_pdfs: bool = True
     payment_providers: list[dict[str, str]] = field(
         default_factory=lambda: [{"type": "stripe", "code": "stripe"}]
     )
@@ -57,6 +59,7 @@ class StandinConfig:
         "webhook_timeout",
         "webhook_attempts",
         "webhook_retry_scale",
+        "generate_pdfs",
     )
 
     def public(self) -> dict[str, Any]:
@@ -75,6 +78,7 @@ class Standin:
         self.store = Store(config.db_path, self.clock)
         self.spec_guard = SpecGuard(load_spec(config.spec_path) if config.spec_path else None)
         self.faults = FaultInjector()
+        self.payment_knobs = PaymentKnobs()
         self.webhooks = WebhookDispatcher(self)
         self.write_lock = threading.RLock()
         self._ensure_org()
@@ -111,10 +115,12 @@ class Standin:
         return "http://localhost:3000"
 
     def reset(self, *, seed: bool = False) -> None:
-        """Forget data, deliveries, faults and violations; the organization and its keys stay."""
+        """Forget data, deliveries, faults, payment knobs and violations; the organization and
+        its keys stay."""
         self.webhooks.clear()
         self.store.reset()
         self.faults.clear()
+        self.payment_knobs.clear()
         self.spec_guard.pop_violations()
         self.clock.reset()
         if seed:

@@ -62,6 +62,8 @@ class Store:
         self._conn.row_factory = sqlite3.Row
         if path != ":memory:":
             self._conn.execute("PRAGMA journal_mode=WAL")
+            # A stand-in: losing the last commits on power loss is fine, an fsync per write is not.
+            self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(SCHEMA)
 
     def close(self) -> None:

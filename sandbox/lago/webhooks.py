@@ -60,6 +60,8 @@ class WebhookDispatcher:
         self._generation = 0
         self._inflight = 0
         self._closed = False
+        self._holding = False
+        self._held: list[str] = []
         self._thread: threading.Thread | None = None
         # Like lago-api's Net::HTTP calls: no proxies from the environment, no connection reuse.
         self._http = httpx.Client(
@@ -68,8 +70,16 @@ class WebhookDispatcher:
             limits=httpx.Limits(max_keepalive_connections=0),
         )
 
-    def emit(self, webhook_type: str, obj: Any, *, object_type: str | None = None) -> list[dict]:
-        """Send `obj` as `webhook_type` to every subscribed endpoint; returns the new records."""
+    def emit(
+        self,
+        webhook_type: str,
+        obj: Any,
+        *,
+        object_type: str | None = None,
+        deliver: bool = True,
+    ) -> list[dict]:
+        """Send `obj` as `webhook_type` to every subscribed endpoint; returns the new records
+        (with `deliver=False` they are only recorded, for `deliver` or `keep` to send)."""
         object_type = object_type or WEBHOOK_TYPES[webhook_type]
         org = self.standin.org()
         body = encode_body(webhook_type, object_type, org["id"], obj)
@@ -98,8 +108,115 @@ class WebhookDispatcher:
                 },
             )
             records.append(record)
-            self._schedule(record["id"], 0.0)
+            if deliver and not self._hold_back(record["id"]):
+                self._schedule(record["id"], 0.0)
         return records
+
+    def hold(self, on: bool) -> list[str]:
+        """Keep new webhooks back (True), or stop and send the held ones in order (False)."""
+        with self._cond:
+            self._holding = on
+            released = [] if on else list(self._held)
+            if not on:
+                self._held.clear()
+        if released:
+            self.deliver(released)
+        return released
+
+    def keep(self, record_ids: list[str]) -> None:
+        """Hold these (undelivered) records until `release`."""
+        with self._cond:
+            self._held.extend(i for i in record_ids if i not in self._held)
+
+    def holding(self) -> bool:
+        """Whether new webhooks are being kept back."""
+        with self._cond:
+            return self._holding
+
+    def held(self) -> list[str]:
+        """Ids of the webhooks kept back, oldest first."""
+        with self._cond:
+            return list(self._held)
+
+    def release(
+        self, ids: list[str] | None = None, *, order: str = "fifo", concurrent: bool = False
+    ) -> list[str]:
+        """Send held webhooks (all, or `ids` in that order; `order="lifo"` reverses)."""
+        with self._cond:
+            chosen = [i for i in (ids if ids is not None else self._held) if i in self._held]
+            self._held = [i for i in self._held if i not in chosen]
+        if order == "lifo":
+            chosen.reverse()
+        self.deliver(chosen, concurrent=concurrent)
+        return chosen
+
+    def duplicate(self, record_id: str) -> dict | None:
+        """A new webhook record with the same body (a new unique key): an older snapshot sent
+        again as if it were a separate webhook."""
+        store = self.standin.store
+        record = store.get(KIND, record_id)
+        if record is None:
+            return None
+        copy = {
+            k: record[k]
+            for k in (
+                "webhook_endpoint_id",
+                "endpoint_url",
+                "signature_algo",
+                "webhook_type",
+                "object_type",
+                "payload",
+                "issuer",
+            )
+        }
+        copy |= {
+            "status": "pending",
+            "retries": 0,
+            "http_status": None,
+            "attempts": [],
+            "last_retried_at": None,
+            "copy_of": record_id,
+        }
+        return store.insert(KIND, copy)
+
+    def deliver(
+        self, record_ids: list[str], *, concurrent: bool = False, retry_failures: bool = True
+    ) -> None:
+        """Send these records now: one after the other (each attempt finished before the next
+        starts), or all at once (threads released together). The same id may appear twice."""
+        if not record_ids:
+            return
+        with self._cond:
+            if self._closed:
+                return
+            generation = self._generation
+            self._inflight += len(record_ids)
+        if concurrent:
+            barrier = threading.Barrier(len(record_ids))
+            for index, record_id in enumerate(record_ids):
+                retry = retry_failures and record_ids.index(record_id) == index
+                threading.Thread(
+                    target=self._attempt_then_release,
+                    args=(record_id, generation, retry, barrier),
+                    name=f"lago-standin-webhook-{record_id[:8]}",
+                    daemon=True,
+                ).start()
+            return
+
+        def in_order() -> None:
+            seen: set[str] = set()
+            for record_id in record_ids:
+                retry = retry_failures and record_id not in seen
+                seen.add(record_id)
+                self._attempt_then_release(record_id, generation, retry)
+
+        threading.Thread(target=in_order, name="lago-standin-webhooks-ordered", daemon=True).start()
+
+    def _hold_back(self, record_id: str) -> bool:
+        with self._cond:
+            if self._holding:
+                self._held.append(record_id)
+            return self._holding
 
     def retry(self, record_id: str) -> dict | None:
         """Send an existing webhook again with the same unique key (the UI's manual retry)."""
@@ -128,6 +245,8 @@ class WebhookDispatcher:
         with self._cond:
             self._generation += 1
             self._heap.clear()
+            self._held.clear()
+            self._holding = False
             self._cond.notify_all()
 
     def idle(self) -> bool:
@@ -201,9 +320,17 @@ class WebhookDispatcher:
                 daemon=True,
             ).start()
 
-    def _attempt_then_release(self, record_id: str, generation: int) -> None:
+    def _attempt_then_release(
+        self,
+        record_id: str,
+        generation: int,
+        retry: bool = True,
+        barrier: threading.Barrier | None = None,
+    ) -> None:
         try:
-            self._attempt(record_id, generation)
+            if barrier is not None:
+                barrier.wait(timeout=5)
+            self._attempt(record_id, generation, retry)
         except Exception:
             # A worker must not die silently (e.g. the store was closed at shutdown).
             logger.exception("webhook %s: delivery attempt failed unexpectedly", record_id)
@@ -212,7 +339,7 @@ class WebhookDispatcher:
                 self._inflight -= 1
                 self._cond.notify_all()
 
-    def _attempt(self, record_id: str, generation: int) -> None:
+    def _attempt(self, record_id: str, generation: int, retry: bool = True) -> None:
         store = self.standin.store
         record = store.get(KIND, record_id)
         if record is None:
@@ -250,7 +377,7 @@ class WebhookDispatcher:
             record["http_status"] = status
             if status in SUCCESS_CODES:
                 record["status"] = "succeeded"
-            elif record["retries"] + 1 >= config.webhook_attempts:
+            elif not retry or record["retries"] + 1 >= config.webhook_attempts:
                 record["status"] = "failed"
             else:
                 record["retries"] += 1

@@ -10,6 +10,8 @@ PUBLIC = {
     "auth.login",
     "auth.invitation",
     "home.index",
+    "webhooks.lago",  # signed by Lago, not by a session
+    "webhooks.stripe",  # signed by Stripe, not by a session
 }
 SIGNED_IN = {"auth.logout", "account.profile", "account.password", "home.switch"}
 MEMBER = {"team.index"}
@@ -31,6 +33,13 @@ ADMIN = {
     "admin.plan_edit",
     "admin.tenants",
     "admin.tenant_sync",
+    "admin.webhooks",
+    "admin.webhook_detail",
+    "admin.webhook_replay",
+    "admin.webhooks_replay_failed",
+    "admin.jobs",
+    "admin.job_retry",
+    "admin.jobs_retry_all",
 }
 CLASSES = {
     "public": PUBLIC,

@@ -18,9 +18,9 @@ def test_readyz_reports_each_dependency_with_latency(client):
 
 
 def test_readyz_is_503_when_redis_is_down(app, client):
-    from tests.servers import free_port
+    from tests.servers import refusing_port
 
-    app.config["REDIS_URL"] = f"redis://127.0.0.1:{free_port()}/0"
+    app.config["REDIS_URL"] = f"redis://127.0.0.1:{refusing_port()}/0"
     app.extensions.pop("pier_redis", None)
     response = client.get("/readyz")
     assert response.status_code == 503

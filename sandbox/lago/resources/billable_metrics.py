@@ -56,7 +56,7 @@ def serialize(standin: Standin, metric: dict[str, Any]) -> dict[str, Any]:
 
 
 @register_object("billable_metric")
-def _find_for_trigger(standin: Standin, identifier: str) -> dict | None:
+def _find_for_trigger(standin: Standin, identifier: str, **_context: Any) -> dict | None:
     metric = find(standin, identifier) or standin.store.get(KIND, identifier)
     return serialize(standin, metric) if metric else None
 

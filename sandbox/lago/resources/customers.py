@@ -13,7 +13,7 @@ from .. import errors, pagination
 from ..spec import schema_enum
 from ..state import Standin, current
 from ..store import new_id
-from . import Problems, blank, register_object, require, valid_email_list
+from . import Problems, blank, payment_methods, register_object, require, valid_email_list
 
 bp = Blueprint("customers", __name__)
 
@@ -135,7 +135,7 @@ def _billing_configuration(customer: dict[str, Any]) -> dict[str, Any]:
 
 
 @register_object("customer")
-def _find_for_trigger(standin: Standin, identifier: str) -> dict | None:
+def _find_for_trigger(standin: Standin, identifier: str, **_context: Any) -> dict | None:
     customer = find(standin, identifier) or standin.store.get(KIND, identifier)
     return serialize(standin, customer) if customer else None
 
@@ -175,15 +175,64 @@ def upsert(standin: Standin, params: dict[str, Any]) -> tuple[dict[str, Any], bo
         else:
             customer = store.save(KIND, customer, key=external_id)
     # As in lago-api, the customer is already saved when the provider settings fail (422).
-    customer, created_provider = _apply_billing(standin, customer, params, existing is None)
+    customer, provider_outcome = _apply_billing(standin, customer, params, existing is None)
     customer = store.save(KIND, customer, key=external_id, touch=False)
     serialized = serialize(standin, customer)
     standin.webhooks.emit(
         "customer.created" if existing is None else "customer.updated", serialized
     )
-    if created_provider:
+    if provider_outcome in ("created", "linked"):
+        payment_methods.ensure_default(standin, customer)
+    if provider_outcome == "created":
         standin.webhooks.emit("customer.payment_provider_created", serialized)
+    elif provider_outcome is not None and provider_outcome.startswith("failed:"):
+        error = provider_outcome.removeprefix("failed:")
+        standin.webhooks.emit(
+            "customer.payment_provider_error", provider_error_object(customer, error)
+        )
     return customer, existing is None
+
+
+def provider_error_object(
+    customer: dict[str, Any], message: str, code: str = "customer_creation_failed"
+) -> dict[str, Any]:
+    """The `payment_provider_customer_error` object (customer.payment_provider_error)."""
+    return {
+        "lago_customer_id": customer["id"],
+        "external_customer_id": customer["external_id"],
+        "payment_provider": customer.get("payment_provider") or "stripe",
+        "payment_provider_code": customer.get("payment_provider_code") or "stripe",
+        "provider_error": {"message": message, "error_code": code},
+    }
+
+
+def create_bare(standin: Standin, external_id: str) -> dict[str, Any]:
+    """A customer with only an external id, as `POST /subscriptions` creates (no webhook)."""
+    org = standin.org()
+    store = standin.store
+    with store.transaction():
+        customer = _new_customer(org, external_id)
+        customer["sequential_id"] = store.next_value("customer_sequential_id")
+        customer["slug"] = f"{org['document_number_prefix']}-{customer['sequential_id']:03d}"
+        return store.insert(KIND, customer, key=external_id)
+
+
+def get_by_id(standin: Standin, lago_id: str) -> dict[str, Any]:
+    """A customer by lago id, deleted ones included (objects keep pointing at them)."""
+    customer = standin.store.get(KIND, lago_id, include_deleted=True)
+    if customer is None:
+        raise errors.not_found("customer")
+    return customer
+
+
+def timezone_of(standin: Standin, customer: dict[str, Any]) -> str:
+    """The customer's applicable time zone (its own needs a premium licence)."""
+    return customer.get("timezone") or standin.org()["timezone"]
+
+
+def provider_customer_id(customer: dict[str, Any]) -> str | None:
+    """The id of the customer at its payment provider, when it has one."""
+    return (_provider_customer(customer) or {}).get("provider_customer_id")
 
 
 def _new_customer(org: dict[str, Any], external_id: str) -> dict[str, Any]:
@@ -315,7 +364,7 @@ def _metadata_item(item: dict[str, Any], now: str) -> dict[str, Any]:
 
 def _apply_billing(
     standin: Standin, customer: dict[str, Any], params: dict[str, Any], new: bool
-) -> tuple[dict[str, Any], bool]:
+) -> tuple[dict[str, Any], str | None]:
     """Provider settings, as in UpsertFromApiService#handle_api_billing_configuration."""
     billing = params.get("billing_configuration") or {}
     if standin.config.premium and "invoice_grace_period" in billing:
@@ -328,24 +377,24 @@ def _apply_billing(
     )
     if new or (wants_provider and not (provider_customer or {}).get("provider_customer_id")):
         if blank(billing) or billing.get("payment_provider") is None or not wants_provider:
-            return customer, False
+            return customer, None
         customer["payment_provider"] = billing["payment_provider"]
         customer["payment_provider_code"] = _find_provider_code(
             standin, billing["payment_provider"], billing.get("payment_provider_code")
         )
-        return customer, _upsert_provider_customer(customer, billing)
+        return customer, _upsert_provider_customer(standin, customer, billing)
     if "payment_provider" in billing:
         provider = billing["payment_provider"]
         customer["payment_provider"] = provider if provider in PAYMENT_PROVIDERS else None
         if provider in PAYMENT_PROVIDERS and "payment_provider_code" in billing:
             customer["payment_provider_code"] = billing["payment_provider_code"]
     if customer.get("payment_provider") is None:
-        return customer, False
+        return customer, None
     if not blank(billing.get("provider_customer_id")) or (_provider_customer(customer) or {}).get(
         "provider_customer_id"
     ):
-        return customer, _upsert_provider_customer(customer, billing)
-    return customer, False
+        return customer, _upsert_provider_customer(standin, customer, billing)
+    return customer, None
 
 
 def _provider_customer(customer: dict[str, Any]) -> dict[str, Any] | None:
@@ -364,18 +413,26 @@ def _find_provider_code(standin: Standin, provider_type: str, code: str | None) 
     return candidates[0]["code"]
 
 
-def _upsert_provider_customer(customer: dict[str, Any], billing: dict[str, Any]) -> bool:
-    """Store the provider customer; returns True when one was created at the (pretend) provider."""
+def _upsert_provider_customer(
+    standin: Standin, customer: dict[str, Any], billing: dict[str, Any]
+) -> str | None:
+    """Store the provider customer; returns "linked", "created" (at the pretend provider),
+    "failed:<why>" or None (nothing new)."""
     provider = customer["payment_provider"]
     providers = customer.setdefault("provider_customers", {})
     record = providers.setdefault(provider, {"provider_customer_id": None, "settings": {}})
-    created = False
+    outcome = None
     if not blank(billing.get("provider_customer_id")):
+        outcome = None if record["provider_customer_id"] else "linked"
         record["provider_customer_id"] = billing["provider_customer_id"]
     elif billing.get("sync_with_provider") and not record["provider_customer_id"]:
-        prefix = "cus_" if provider == "stripe" else f"{provider}_"
-        record["provider_customer_id"] = prefix + "sandbox" + secrets.token_hex(7)
-        created = True
+        error = standin.payment_knobs.take_provider_customer_error(customer["external_id"])
+        if error is not None:
+            outcome = "failed:" + error
+        else:
+            prefix = "cus_" if provider == "stripe" else f"{provider}_"
+            record["provider_customer_id"] = prefix + "sandbox" + secrets.token_hex(7)
+            outcome = "created"
     if "sync_with_provider" in billing:
         record["settings"]["sync_with_provider"] = bool(billing["sync_with_provider"])
     if provider == "stripe":
@@ -383,7 +440,7 @@ def _upsert_provider_customer(customer: dict[str, Any], billing: dict[str, Any])
         record["provider_payment_methods"] = (
             methods or record.get("provider_payment_methods") or ["card"]
         )
-    return created
+    return outcome
 
 
 def _filtered(standin: Standin) -> list[dict[str, Any]]:

@@ -132,7 +132,7 @@ def serialize_charge(standin: Standin, charge: dict[str, Any]) -> dict[str, Any]
 
 
 @register_object("plan")
-def _find_for_trigger(standin: Standin, identifier: str) -> dict | None:
+def _find_for_trigger(standin: Standin, identifier: str, **_context: Any) -> dict | None:
     plan = find(standin, identifier) or standin.store.get(KIND, identifier, include_deleted=True)
     return serialize(standin, plan) if plan else None
 

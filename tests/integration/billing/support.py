@@ -6,7 +6,6 @@ import datetime as dt
 import html as html_entities
 import ipaddress
 import re
-import socket
 import ssl
 import threading
 from collections.abc import Callable, Iterator
@@ -102,13 +101,6 @@ def run_worker(app: Flask, *, with_scheduler: bool = False) -> None:
 
 
 # -- Servers that are not Lago -----------------------------------------------------------------
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def web_page(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:

@@ -8,7 +8,6 @@ from portal.extensions import db
 from portal.models import AuditEntry, BillingConnection
 from tests.integration.billing.support import (
     UNRESOLVABLE_HOST,
-    closed_port,
     connection_form,
     self_signed_context,
     serving,
@@ -16,6 +15,7 @@ from tests.integration.billing.support import (
     web_page,
     within,
 )
+from tests.servers import refusing_port
 
 TEST_URL = "/admin/settings/billing/test"
 HTMX = {"HX-Target": "test-result"}
@@ -66,7 +66,7 @@ def failure_sentence(response) -> str:
 
 def test_each_failure_has_its_own_sentence(app, admin, lago_standin, tmp_path):
     """Closed port, bad certificate, a web page, a wrong key, Lago down: each says what to do."""
-    port = closed_port()
+    port = refusing_port()
     cases = [
         (
             f"http://127.0.0.1:{port}",

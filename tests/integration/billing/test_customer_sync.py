@@ -16,7 +16,6 @@ from portal.extensions import db
 from portal.models import SyncState, Tenant
 from tests.integration.billing.support import (
     SIGNUP_TIMEZONE,
-    closed_port,
     connect,
     redis_of,
     run_worker,
@@ -24,6 +23,7 @@ from tests.integration.billing.support import (
     sync_queue,
     text_of,
 )
+from tests.servers import refusing_port
 
 EMAIL = "ada@harbour.example"
 
@@ -182,7 +182,7 @@ def test_redis_down_at_sign_up_keeps_the_sign_up_and_the_sweeper_queues_it_later
     app, connected, lago_standin
 ):
     redis_url = app.config["REDIS_URL"]
-    app.config["REDIS_URL"] = f"redis://127.0.0.1:{closed_port()}/0"
+    app.config["REDIS_URL"] = f"redis://127.0.0.1:{refusing_port()}/0"
     app.extensions.pop("pier_redis", None)
     try:
         client, tenant_id = sign_up(app)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import json
-import socket
 import ssl
 import threading
 import time
@@ -29,6 +28,7 @@ from portal.lago import (
     LagoTimeout,
     LagoTLSError,
 )
+from tests.servers import refusing_port
 
 GOOD_KEY = "good-key"
 UNRESOLVABLE_HOST = "pier-lago-test.invalid"
@@ -130,12 +130,6 @@ def client(url: str, **kwargs: Any) -> LagoClient:
     return LagoClient(url, kwargs.pop("api_key"), **kwargs)
 
 
-def closed_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
@@ -194,7 +188,7 @@ def within(seconds: float, call: Callable[[], Any]) -> BaseException | None | bo
 
 
 def test_closed_port_is_connection_refused():
-    port = closed_port()
+    port = refusing_port()
     with client(f"http://127.0.0.1:{port}") as lago, pytest.raises(LagoConnectionRefused) as caught:
         lago.get_organization()
     assert caught.value.details["port"] == port
@@ -203,7 +197,7 @@ def test_closed_port_is_connection_refused():
 
 def test_closed_port_is_retried_for_reads_then_given_up():
     sleeps: list[float] = []
-    lago = client(f"http://127.0.0.1:{closed_port()}", max_retries=2, sleep=sleeps.append)
+    lago = client(f"http://127.0.0.1:{refusing_port()}", max_retries=2, sleep=sleeps.append)
     with lago, pytest.raises(LagoConnectionRefused):
         lago.health()
     assert len(sleeps) == 2

@@ -1,0 +1,177 @@
+"""The billing emails: each one checks that its fact still holds, then names its dedupe key.
+
+`prepare(kind, *ids)` returns the email to send (or None when the fact no longer holds); the
+emails job commits and hands it to `send`, which sends each recipient's copy once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from portal.billing import dunning, mirror, trials
+from portal.billing.connection import NotConnected
+from portal.extensions import db
+from portal.lago import LagoError
+from portal.models import DunningState, InvoiceMirror, SubscriptionMirror, Tenant
+from portal.notify import formatting, notices
+from portal.notify.emails import Delivery, recipients_for, send_once
+
+
+@dataclass
+class Outgoing:
+    """One email about one fact, ready to send."""
+
+    dedupe_key: str
+    tenant: Tenant
+    template: str
+    subject: str
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+def prepare(kind: str, *args: Any, final: bool = False) -> Outgoing | None:
+    """The email `kind` about `args`, or None when its fact no longer holds.
+
+    `final` says this is the job's last try: emails that would wait for Lago go without it.
+    """
+    builder = KINDS.get(kind)
+    if builder is None:
+        raise ValueError(f"unknown email {kind!r}")
+    if kind == "payment_failed":
+        return builder(*args, final=final)
+    return builder(*args)
+
+
+def send(outgoing: Outgoing) -> list[Delivery]:
+    """Send to the tenant's billing email, owners and billing admins (each copy once)."""
+    context = {"fmt": formatting, **outgoing.context}
+    return send_once(
+        outgoing.dedupe_key,
+        outgoing.tenant,
+        outgoing.template,
+        recipients_for(outgoing.tenant),
+        outgoing.subject,
+        **context,
+    )
+
+
+def _open(key: str):
+    notice = notices.find(key)
+    return notice if notice is not None and notice.resolved_at is None else None
+
+
+def _invoice_name(invoice: InvoiceMirror | None) -> str:
+    return f"invoice {invoice.number}" if invoice is not None and invoice.number else "an invoice"
+
+
+def payment_failed(tenant_id: int, invoice_lago_id: str, final: bool = False) -> Outgoing | None:
+    """One email per invoice and failed attempt (Lago's payment), while the failure stands.
+
+    Lago is asked which attempt failed; when it cannot answer, this raises so the job retries,
+    and on the job's last try (`final`) the failure episode names the attempt instead.
+    """
+    tenant = db.session.get(Tenant, tenant_id)
+    notice = _open(dunning.failure_key(invoice_lago_id))
+    if tenant is None or notice is None:
+        return None
+    try:
+        attempt = dunning.failed_attempt(invoice_lago_id)
+    except (LagoError, NotConnected):
+        if not final:
+            raise
+        attempt = None
+    if attempt is None:
+        attempt = dunning.Attempt(f"since-{notice.created_at.isoformat()}")
+    invoice = mirror.invoice(invoice_lago_id)
+    return Outgoing(
+        f"{notice.key}:{attempt.token}",
+        tenant,
+        "payment_failed",
+        f"Payment failed for {_invoice_name(invoice)}",
+        {"notice": notice, "invoice": invoice, "attempt": attempt.number},
+    )
+
+
+def invoice_overdue(tenant_id: int, invoice_lago_id: str) -> Outgoing | None:
+    """One email per overdue invoice, while it is still overdue."""
+    tenant = db.session.get(Tenant, tenant_id)
+    notice = _open(dunning.overdue_key(invoice_lago_id))
+    if tenant is None or notice is None:
+        return None
+    invoice = mirror.invoice(invoice_lago_id)
+    return Outgoing(
+        notice.key,
+        tenant,
+        "invoice_overdue",
+        f"{_invoice_name(invoice)[0].upper()}{_invoice_name(invoice)[1:]} is overdue",
+        {"notice": notice, "invoice": invoice},
+    )
+
+
+def account_suspended(tenant_id: int) -> Outgoing | None:
+    """One email per suspension, while the account is still suspended."""
+    tenant = db.session.get(Tenant, tenant_id)
+    notice = _open(dunning.suspended_key(tenant_id))
+    if tenant is None or notice is None:
+        return None
+    account = mirror.billing_account(tenant)
+    if account.dunning_state is not DunningState.suspended or account.suspended_at is None:
+        return None
+    return Outgoing(
+        f"{notice.key}:{account.suspended_at.isoformat()}",
+        tenant,
+        "account_suspended",
+        f"Your {tenant.name} account is suspended",
+        {"notice": notice, "account": account},
+    )
+
+
+def all_set(tenant_id: int, since: str) -> Outgoing | None:
+    """One email when an account that had payment problems is in good standing again."""
+    tenant = db.session.get(Tenant, tenant_id)
+    if tenant is None:
+        return None
+    account = mirror.billing_account(tenant)
+    if account.dunning_state is not DunningState.ok:
+        return None
+    return Outgoing(
+        f"all_set:{tenant_id}:{since}",
+        tenant,
+        "all_set",
+        "You're all set: your payments are up to date",
+        {"since": datetime.fromisoformat(since)},
+    )
+
+
+def trial_ending(subscription_lago_id: str, ends_at: str) -> Outgoing | None:
+    """One email per subscription and trial end, checked with Lago again before it goes."""
+    row = db.session.scalar(
+        sa.select(SubscriptionMirror).where(SubscriptionMirror.lago_id == subscription_lago_id)
+    )
+    if row is None:
+        return None
+    row, lago = trials.recheck(row.id)
+    reminder = trials.reminder_for(row, lago) if row is not None else None
+    if reminder is None or reminder.ends_at.isoformat() != ends_at:
+        return None
+    return Outgoing(
+        trials.email_key(subscription_lago_id, reminder.ends_at),
+        reminder.tenant,
+        "trial_ending",
+        f"Your {reminder.plan_name} trial ends on "
+        f"{formatting.local_day(reminder.ends_at, reminder.tenant.timezone)}",
+        {"reminder": reminder, "charge": trials.charge_sentence(reminder)},
+    )
+
+
+KINDS: dict[str, Callable[..., Outgoing | None]] = {
+    "payment_failed": payment_failed,
+    "invoice_overdue": invoice_overdue,
+    "account_suspended": account_suspended,
+    "all_set": all_set,
+    "trial_ending": trial_ending,
+}

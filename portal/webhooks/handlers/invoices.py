@@ -1,0 +1,90 @@
+"""Lago invoice and credit-note webhooks: the invoice mirror, then the tenant's dunning state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from portal.billing import dunning, mirror
+from portal.lago import Invoice
+from portal.models import EventSource, InvoiceMirror, Tenant, WebhookEvent
+from portal.webhooks.handlers import refetch, tenants
+from portal.webhooks.handlers.customers import provider_message
+from portal.webhooks.registry import handles
+
+INVOICE_TYPES = (
+    "invoice.created",
+    "invoice.generated",
+    "invoice.drafted",
+    "invoice.voided",
+    "invoice.one_off_created",
+    "invoice.paid_credit_added",
+    "invoice.payment_status_updated",
+    "invoice.payment_overdue",
+)
+
+
+class InvoiceUnknown(LookupError):
+    """Lago cannot be asked about an invoice Pier has never seen; the job retries later."""
+
+
+def mirror_invoice(
+    event: WebhookEvent, tenant: Tenant, lago_id: str, sent: Invoice | None
+) -> InvoiceMirror | None:
+    """Re-read the invoice from Lago (else use the webhook's copy) and mirror it when newer.
+
+    Returns the mirrored row, or None when Lago could not be asked and there was no copy.
+    """
+    fresh, asked_at = refetch.from_lago(event, "invoice", lambda lago: lago.get_invoice(lago_id))
+    snapshot = fresh or sent
+    if snapshot is None:
+        return None
+    said_at = mirror.invoice_said_at(snapshot)
+    if said_at is None:
+        said_at = asked_at if fresh is not None else refetch.payload_time(event, None)
+    result = mirror.upsert_invoice(tenant, snapshot, said_at)
+    if not result.applied:
+        refetch.note(event, f"The mirror already held a newer copy of invoice {lago_id}; kept it.")
+    return result.row
+
+
+@handles(EventSource.lago, *INVOICE_TYPES)
+def invoice_changed(event: WebhookEvent, payload: dict[str, Any]) -> None:
+    """Mirror the invoice and recompute the tenant's payment standing."""
+    sent = Invoice.from_api(payload["invoice"])
+    tenant = tenants.by_external_id(event, sent.external_customer_id)
+    if tenant is None:
+        return
+    mirror_invoice(event, tenant, sent.lago_id, sent)
+    dunning.refresh(tenant)
+
+
+@handles(EventSource.lago, "invoice.payment_failure")
+def invoice_payment_failed(event: WebhookEvent, payload: dict[str, Any]) -> None:
+    """A payment attempt failed: mirror the invoice and open the failure with its reason."""
+    error = payload["payment_provider_invoice_payment_error"]
+    tenant = tenants.by_external_id(event, error.get("external_customer_id"))
+    if tenant is None:
+        return
+    lago_id = error["lago_invoice_id"]
+    if mirror_invoice(event, tenant, lago_id, None) is None:
+        if mirror.set_payment_status(lago_id, "failed") is None:
+            raise InvoiceUnknown(
+                f"Lago could not be asked about invoice {lago_id}, which Pier has not seen yet."
+            )
+        refetch.note(event, "Marked the invoice's payment as failed, as the webhook says.")
+    reason = provider_message(error.get("provider_error"))
+    dunning.refresh(tenant, reasons={lago_id: reason})
+
+
+@handles(EventSource.lago, "credit_note.created")
+def credit_note_created(event: WebhookEvent, payload: dict[str, Any]) -> None:
+    """A credit note changes what its invoice still asks for: mirror that invoice again."""
+    credit_note = payload["credit_note"]
+    customer = credit_note.get("customer") or {}
+    tenant = tenants.by_external_id(event, customer.get("external_id"))
+    if tenant is None:
+        return
+    lago_id = credit_note["lago_invoice_id"]
+    if mirror_invoice(event, tenant, lago_id, None) is None:
+        refetch.note(event, f"Invoice {lago_id} keeps its mirrored amounts until Lago answers.")
+    dunning.refresh(tenant)

@@ -1,0 +1,369 @@
+"""Subscriptions: create, plan changes, list and get, update, terminate and cancel."""
+
+from __future__ import annotations
+
+import pytest
+
+from .billing_helpers import (
+    START,
+    add_endpoint,
+    customer,
+    invoices,
+    ok,
+    payloads,
+    plan,
+    subscribe,
+    types,
+)
+
+
+@pytest.fixture
+def seeded(lago_standin, receiver):
+    lago_standin.seed()
+    lago_standin.travel_to(START)
+    with lago_standin.client() as client:
+        add_endpoint(client, receiver().url)
+        customer(client)
+    return lago_standin
+
+
+def test_create_today_starts_now_and_bills_pay_in_advance(seeded):
+    with seeded.client() as client:
+        sub = subscribe(client, "pro", name="Main")
+        [invoice] = invoices(client)
+    assert sub["status"] == "active"
+    assert sub["started_at"] == START
+    assert sub["plan"]["code"] == "pro"
+    assert sub["plan_amount_cents"] == 2900
+    assert sub["current_billing_period_started_at"] == START
+    assert sub["current_billing_period_ending_at"] == "2030-01-31T23:59:59Z"
+    assert sub["trial_ended_at"] is None
+    assert sub["on_termination_credit_note"] == "credit"
+    # 22 of January's 31 days, pay in advance.
+    assert invoice["total_amount_cents"] == 2058
+    assert invoice["invoice_type"] == "subscription"
+    assert types(seeded, object_type="subscription") == ["subscription.started"]
+
+
+def test_trial_plan_is_not_billed_at_start(seeded):
+    with seeded.client() as client:
+        sub = subscribe(client, "starter")
+        assert invoices(client) == []
+    assert sub["status"] == "active"
+    assert sub["trial_ended_at"] is None
+
+
+def test_future_subscription_is_pending_and_past_one_starts_unbilled(seeded):
+    with seeded.client() as client:
+        future = subscribe(client, "pro", "later", subscription_at="2030-02-15T12:00:00Z")
+        past = subscribe(client, "pro", "earlier", subscription_at="2029-12-01T00:00:00Z")
+        assert invoices(client) == []
+        ran = seeded.travel_to("2030-02-01T01:00:00Z")
+        [february] = invoices(client)
+    assert future["status"] == "pending"
+    assert future["started_at"] is None
+    assert future["current_billing_period_started_at"] is None
+    assert past["status"] == "active"
+    assert past["started_at"] == "2029-12-01T00:00:00Z"
+    assert past["current_billing_period_started_at"] == "2030-01-01T00:00:00Z"
+    # No catch-up for December: the first invoice is February's, at the next boundary.
+    assert [r["job"] for r in ran if r["job"] == "bill_customers"] == ["bill_customers"]
+    assert february["issuing_date"] == "2030-02-01"
+    assert february["total_amount_cents"] == 2900
+
+
+def test_unknown_customer_is_created_and_currency_is_set(lago_standin, receiver):
+    lago_standin.seed()
+    with lago_standin.client() as client:
+        add_endpoint(client, receiver().url)
+        subscribe(client, "pro", external_customer_id="newcomer")
+        created = ok(client.get("/customers/newcomer"))["customer"]
+        plan(client, "euro", 1000, amount_currency="EUR")
+        mismatch = client.post(
+            "/subscriptions",
+            json={
+                "subscription": {
+                    "external_customer_id": "newcomer",
+                    "plan_code": "euro",
+                    "external_id": "other",
+                }
+            },
+        )
+    assert created["currency"] == "USD"
+    assert mismatch.status_code == 422
+    assert mismatch.json()["error_details"] == {"currency": ["currencies_does_not_match"]}
+    assert "customer.created" not in types(lago_standin)
+
+
+@pytest.mark.parametrize(
+    ("fields", "status", "expected"),
+    [
+        ({"plan_code": "nope"}, 404, {"code": "plan_not_found"}),
+        (
+            {"ending_at": "2030-01-10T10:00:00Z"},
+            422,
+            {"error_details": {"ending_at": ["invalid_date"]}},
+        ),
+        (
+            {
+                "payment_method": {
+                    "payment_method_type": "provider",
+                    "payment_method_id": "1a901a90-1a90-1a90-1a90-1a901a901a90",
+                }
+            },
+            422,
+            {"error_details": {"payment_method": ["invalid_payment_method"]}},
+        ),
+    ],
+    ids=["unknown-plan", "ending-today", "foreign-payment-method"],
+)
+def test_create_errors(seeded, fields, status, expected):
+    body = {"external_customer_id": "acme", "plan_code": "pro", "external_id": "s"} | fields
+    with seeded.client() as client:
+        reply = client.post("/subscriptions", json={"subscription": body})
+    assert reply.status_code == status
+    assert expected.items() <= reply.json().items()
+
+
+def test_external_id_of_another_customers_active_subscription_is_taken(seeded):
+    with seeded.client() as client:
+        subscribe(client, "pro", "shared")
+        customer(client, "other")
+        reply = client.post(
+            "/subscriptions",
+            json={
+                "subscription": {
+                    "external_customer_id": "other",
+                    "plan_code": "pro",
+                    "external_id": "shared",
+                }
+            },
+        )
+    assert reply.status_code == 422
+    assert reply.json()["error_details"] == {"external_id": ["value_already_exist"]}
+
+
+def test_same_plan_returns_the_subscription_unchanged(seeded):
+    with seeded.client() as client:
+        first = subscribe(client, "pro")
+        again = subscribe(client, "pro", name="ignored")
+    assert again["lago_id"] == first["lago_id"]
+    assert again["name"] is None
+
+
+def test_upgrade_starts_the_new_plan_now_with_credit_note_and_one_invoice(seeded):
+    with seeded.client() as client:
+        pro = subscribe(client, "pro")
+        seeded.advance(days=5)
+        business = subscribe(client, "business")
+        old = ok(client.get("/subscriptions/sub_1", params={"status": "terminated"}))
+        notes = ok(client.get("/credit_notes"))["credit_notes"]
+        upgrade_invoice, first_invoice = invoices(client)
+    assert business["lago_id"] != pro["lago_id"]
+    assert business["status"] == "active"
+    assert business["previous_plan_code"] == "pro"
+    assert old["subscription"]["lago_id"] == pro["lago_id"]
+    assert old["subscription"]["terminated_at"] == business["started_at"]
+    # Pro paid Jan 10-31; credited from the upgrade day: 17 days at 2900/31.
+    [note] = notes
+    assert note["lago_invoice_id"] == first_invoice["lago_id"]
+    assert note["reason"] == "order_change"
+    assert note["total_amount_cents"] == round(2900 * 17 / 31)
+    # Business Jan 15-31 (17 days of 9900/31), minus the credit note.
+    expected = round(9900 * 17 / 31)
+    assert upgrade_invoice["fees_amount_cents"] == expected
+    assert upgrade_invoice["credit_notes_amount_cents"] == note["total_amount_cents"]
+    assert upgrade_invoice["total_amount_cents"] == expected - note["total_amount_cents"]
+    sub_types = types(seeded, object_type="subscription")
+    assert sub_types == ["subscription.started", "subscription.terminated", "subscription.started"]
+    assert "credit_note.created" in types(seeded)
+
+
+def test_downgrade_is_scheduled_for_the_end_of_the_period(seeded):
+    with seeded.client() as client:
+        current = subscribe(client, "business")
+        reply = subscribe(client, "pro")
+        pending = ok(client.get("/subscriptions/sub_1", params={"status": "pending"}))
+        listed = ok(client.get("/subscriptions", params={"status[]": ["active", "pending"]}))[
+            "subscriptions"
+        ]
+    assert reply["lago_id"] == current["lago_id"]
+    assert reply["plan_code"] == "business"
+    assert reply["next_plan_code"] == "pro"
+    assert reply["downgrade_plan_date"] == "2030-02-01"
+    assert pending["subscription"]["plan_code"] == "pro"
+    assert pending["subscription"]["status"] == "pending"
+    assert {s["status"] for s in listed} == {"active", "pending"}
+    [updated] = payloads(seeded, "subscription.updated")
+    assert updated["subscription"]["next_plan_code"] == "pro"
+    assert updated["subscription"]["customer"]["external_id"] == "acme"
+
+
+def test_second_downgrade_cancels_the_first_and_an_upgrade_cancels_it_too(seeded):
+    with seeded.client() as client:
+        subscribe(client, "business")
+        subscribe(client, "pro")
+        second = subscribe(client, "starter")
+        upgraded = subscribe(client, "business")
+        canceled = ok(client.get("/subscriptions", params={"status[]": "canceled"}))[
+            "subscriptions"
+        ]
+    assert second["next_plan_code"] == "starter"
+    # Same plan as the current one: nothing changes, the pending downgrade stays.
+    assert upgraded["next_plan_code"] == "starter"
+    assert [s["plan_code"] for s in canceled] == ["pro"]
+    assert canceled[0]["canceled_at"] is not None
+    assert types(seeded, webhook_type="subscription.canceled") == ["subscription.canceled"]
+
+
+def test_pending_subscription_plan_is_swapped_in_place(seeded):
+    with seeded.client() as client:
+        pending = subscribe(client, "pro", subscription_at="2030-03-01T00:00:00Z")
+        swapped = subscribe(client, "starter")
+    assert swapped["lago_id"] == pending["lago_id"]
+    assert swapped["plan_code"] == "starter"
+    assert swapped["status"] == "pending"
+
+
+def test_list_filters_and_customer_route(seeded):
+    with seeded.client() as client:
+        customer(client, "other")
+        subscribe(client, "pro", "a")
+        subscribe(client, "business", "b")
+        subscribe(client, "pro", "c", external_customer_id="other")
+        ok(client.delete("/subscriptions/b"))
+
+        def ids(path="/subscriptions", **params):
+            return sorted(
+                s["external_id"] for s in ok(client.get(path, params=params))["subscriptions"]
+            )
+
+        assert ids() == ["a", "c"]
+        assert ids(external_customer_id="acme") == ["a"]
+        assert ids(plan_code="pro") == ["a", "c"]
+        assert ids(**{"status[]": ["terminated"]}) == ["b"]
+        assert ids(**{"status[]": ["active", "terminated"]}, external_customer_id="acme") == [
+            "a",
+            "b",
+        ]
+        assert ids("/customers/other/subscriptions") == ["c"]
+        page = ok(client.get("/subscriptions", params={"per_page": 1}))
+    assert page["meta"]["total_count"] == 2
+    assert page["meta"]["next_page"] == 2
+
+
+def test_get_by_status_and_404(seeded):
+    with seeded.client() as client:
+        subscribe(client, "pro")
+        assert ok(client.get("/subscriptions/sub_1"))["subscription"]["status"] == "active"
+        missing = client.get("/subscriptions/sub_1", params={"status": "pending"})
+        unknown = client.get("/subscriptions/nobody")
+    assert missing.status_code == 404
+    assert unknown.json() == {"status": 404, "error": "Not Found", "code": "subscription_not_found"}
+
+
+def test_update_name_and_ending_at(seeded):
+    with seeded.client() as client:
+        subscribe(client, "pro")
+        updated = ok(
+            client.put(
+                "/subscriptions/sub_1",
+                json={"subscription": {"name": "Renamed", "ending_at": "2030-06-30T00:00:00Z"}},
+            )
+        )["subscription"]
+        bad = client.put(
+            "/subscriptions/sub_1", json={"subscription": {"ending_at": "2029-01-01T00:00:00Z"}}
+        )
+    assert updated["name"] == "Renamed"
+    assert updated["ending_at"] == "2030-06-30T00:00:00Z"
+    assert bad.status_code == 422
+    assert payloads(seeded, "subscription.updated")[0]["subscription"]["name"] == "Renamed"
+
+
+def test_update_pending_start_to_today_activates_it(seeded):
+    with seeded.client() as client:
+        subscribe(client, "pro", subscription_at="2030-03-01T00:00:00Z")
+        started = ok(
+            client.put(
+                "/subscriptions/sub_1",
+                params={"status": "pending"},
+                json={"subscription": {"ending_at": None, "subscription_at": START}},
+            )
+        )["subscription"]
+    assert started["status"] == "active"
+    assert types(seeded, object_type="subscription") == [
+        "subscription.started",
+        "subscription.updated",
+    ]
+
+
+def test_terminate_arrears_plan_bills_the_used_part(seeded):
+    with seeded.client() as client:
+        plan(client, "monthly_arrears", 3100)
+        subscribe(client, "monthly_arrears")
+        seeded.advance(days=10)
+        terminated = ok(client.delete("/subscriptions/sub_1"))["subscription"]
+        [invoice] = invoices(client)
+        again = client.delete("/subscriptions/sub_1")
+        detail = ok(client.get(f"/invoices/{invoice['lago_id']}"))["invoice"]
+    assert terminated["status"] == "terminated"
+    assert terminated["terminated_at"] == "2030-01-20T09:00:00Z"
+    assert terminated["current_billing_period_ending_at"] == "2030-01-20T09:00:00Z"
+    # Jan 10-20 is 11 days of 3100/31.
+    assert invoice["total_amount_cents"] == 1100
+    assert detail["billing_periods"][0]["invoicing_reason"] == "subscription_terminating"
+    assert again.status_code == 404
+    [webhook] = payloads(seeded, "subscription.terminated")
+    assert webhook["subscription"]["plan"]["code"] == "monthly_arrears"
+
+
+@pytest.mark.parametrize(
+    ("option", "refund_expected"), [("credit", False), ("refund", True), ("skip", None)]
+)
+def test_terminate_pay_in_advance_credit_note_options(seeded, option, refund_expected):
+    with seeded.client() as client:
+        subscribe(client, "pro")
+        seeded.advance(days=1)
+        ok(client.delete("/subscriptions/sub_1", params={"on_termination_credit_note": option}))
+        notes = ok(client.get("/credit_notes"))["credit_notes"]
+        sub = ok(client.get("/subscriptions/sub_1", params={"status": "terminated"}))
+    assert sub["subscription"]["on_termination_credit_note"] == option
+    if refund_expected is None:
+        assert notes == []
+        return
+    [note] = notes
+    assert note["reason"] == "order_cancellation"
+    assert note["total_amount_cents"] == round(2900 * 20 / 31)
+    assert (note["refund_amount_cents"] > 0) is refund_expected
+    assert note["credit_amount_cents"] + note["refund_amount_cents"] == note["total_amount_cents"]
+
+
+def test_terminate_without_invoice(seeded):
+    with seeded.client() as client:
+        plan(client, "monthly_arrears", 3100)
+        subscribe(client, "monthly_arrears")
+        ok(client.delete("/subscriptions/sub_1", params={"on_termination_invoice": "skip"}))
+        assert invoices(client) == []
+
+
+def test_cancel_pending_with_status_pending(seeded):
+    with seeded.client() as client:
+        subscribe(client, "pro", subscription_at="2030-05-01T00:00:00Z")
+        not_active = client.delete("/subscriptions/sub_1")
+        canceled = ok(client.delete("/subscriptions/sub_1", params={"status": "pending"}))
+    assert not_active.status_code == 404
+    assert canceled["subscription"]["status"] == "canceled"
+    assert canceled["subscription"]["canceled_at"] is not None
+    assert types(seeded, object_type="subscription") == ["subscription.canceled"]
+
+
+def test_terminating_an_active_subscription_cancels_its_pending_downgrade(seeded):
+    with seeded.client() as client:
+        subscribe(client, "business")
+        subscribe(client, "pro")
+        ok(client.delete("/subscriptions/sub_1"))
+        assert client.get("/subscriptions/sub_1", params={"status": "pending"}).status_code == 404
+    assert types(seeded, object_type="subscription")[-2:] == [
+        "subscription.canceled",
+        "subscription.terminated",
+    ]
