@@ -17,16 +17,21 @@ from portal.lago import LagoError, LagoFeatureUnavailable
 @bp.route("/")
 @platform_admin_required
 def index():
-    """Setup banner, headline numbers, health and the newest tenants."""
-    healthy, checks = run_checks()
+    """Setup banner, headline numbers and the newest tenants; live cards load lazily."""
     return render_page(
         "admin/index.html",
         counts=platform_counts(),
         tenants=recent_tenants(),
         connection=get_connection(),
-        healthy=healthy,
-        checks=checks,
     )
+
+
+@bp.route("/health")
+@platform_admin_required
+def health():
+    """The health card: database, Redis and Lago, each with its latency."""
+    healthy, checks = run_checks()
+    return render_page("admin/index.html", block="health_card", healthy=healthy, checks=checks)
 
 
 @bp.route("/mrr")

@@ -21,6 +21,7 @@ ADMIN = {
     "admin.index",
     "admin.audit",
     "admin.mrr",
+    "admin.health",
     "admin.billing_settings",
     "admin.billing_test",
     "admin.billing_save",
