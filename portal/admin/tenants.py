@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash
+from flask import abort, flash, request
 
 from portal.access import platform_admin_required
 from portal.admin import bp
@@ -12,6 +12,7 @@ from portal.billing import customers
 from portal.extensions import db
 from portal.htmx import redirect_to, render_page
 from portal.models import SyncState, Tenant
+from portal.queues import enqueue
 
 
 @bp.route("/tenants")
@@ -36,4 +37,25 @@ def tenant_sync(tenant_id: int):
         flash("Redis is unavailable: the sync will run as soon as the queue is back.", "error")
     else:
         flash(f"Sync of {tenant.name} queued.", "success")
+    return redirect_to("admin.tenants")
+
+
+@bp.route("/reconcile", methods=["POST"])
+@platform_admin_required
+def reconcile_now():
+    """Queue a reconciliation of every tenant (or one) with Lago."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    tenant_id = request.form.get("tenant_id", type=int)
+    job = (
+        enqueue("default", "jobs.reconcile.reconcile_one", tenant_id)
+        if tenant_id
+        else enqueue("default", "jobs.reconcile.reconcile_all")
+    )
+    if job is None:
+        flash(
+            "Redis is unavailable: reconciliation could not be queued. Try again shortly.", "error"
+        )
+    else:
+        flash("Reconciliation queued. What it repairs appears in the audit log.", "success")
     return redirect_to("admin.tenants")

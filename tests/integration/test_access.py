@@ -34,6 +34,7 @@ ADMIN = {
     "admin.plan_edit",
     "admin.tenants",
     "admin.tenant_sync",
+    "admin.reconcile_now",
     "admin.webhooks",
     "admin.webhook_detail",
     "admin.webhook_replay",
