@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 
+from ..common.app import build_app
 from . import api, control
 from .spec import SpecGuard, Violation, load_spec
 from .state import EXTENSION, Standin, StandinConfig
@@ -15,13 +16,7 @@ from .state import EXTENSION, Standin, StandinConfig
 def create_app(config: StandinConfig | None = None, **overrides: Any) -> Flask:
     """A Flask app serving the stand-in; settings come from `config` and keyword overrides."""
     config = replace(config or StandinConfig(), **overrides)
-    app = Flask(__name__)
-    standin = Standin(config)
-    app.extensions[EXTENSION] = standin
-    api.register(app)
-    app.register_blueprint(control.bp)
-    app.wsgi_app = standin.faults.middleware(app.wsgi_app)  # type: ignore[method-assign]
-    return app
+    return build_app(__name__, EXTENSION, Standin(config), api.register, [control.bp])
 
 
 def get_standin(app: Flask) -> Standin:

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from ..common.control import ControlError, add_shared_routes
 from . import scheduler, signing
 from .clock import parse_iso
 from .resources import OBJECT_FINDERS, customers, invoices, json_body, payment_methods, payments
@@ -17,6 +18,7 @@ from .webhooks import KIND as WEBHOOK_KIND
 from .webhooks import public_record
 
 bp = Blueprint("sandbox_control", __name__, url_prefix="/_sandbox")
+add_shared_routes(bp, current, json_body)
 
 KINDS = (
     "billable_metric",
@@ -34,22 +36,6 @@ KINDS = (
     "webhook_endpoint",
     "webhook",
 )
-
-
-class ControlError(Exception):
-    """A control API error: plain `{"error": message}` with a status."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-@bp.errorhandler(ControlError)
-def _control_error(error: ControlError):
-    response = jsonify(error=error.message)
-    response.status_code = error.status
-    return response
 
 
 def organization_keys(standin: Standin) -> dict[str, Any]:
@@ -95,40 +81,6 @@ def seed():
 @bp.get("/organization")
 def organization():
     return jsonify(organization_keys(current()))
-
-
-@bp.get("/config")
-def get_config():
-    return jsonify(current().config.public())
-
-
-@bp.put("/config")
-def put_config():
-    try:
-        config = current().configure(**json_body())
-    except (TypeError, ValueError) as exc:
-        raise ControlError(400, str(exc)) from exc
-    return jsonify(config.public())
-
-
-@bp.get("/faults")
-def get_faults():
-    return jsonify(current().faults.current())
-
-
-@bp.put("/faults")
-def put_faults():
-    try:
-        current().faults.set(**json_body())
-    except (TypeError, ValueError) as exc:
-        raise ControlError(400, str(exc)) from exc
-    return jsonify(current().faults.current())
-
-
-@bp.delete("/faults")
-def delete_faults():
-    current().faults.clear()
-    return jsonify(current().faults.current())
 
 
 @bp.get("/violations")
@@ -416,13 +368,6 @@ def add_payment_method(external_customer_id: str):
         make_default=bool(params.get("default", True)),
     )
     return jsonify(payment_method=payment_methods.serialize(standin, method))
-
-
-@bp.post("/webhooks/wait")
-def wait_for_webhooks():
-    """Block until every delivery and retry has finished (or `timeout` seconds passed)."""
-    timeout = float(json_body().get("timeout", 10))
-    return jsonify(idle=current().webhooks.wait_idle(timeout))
 
 
 @bp.get("/clock")

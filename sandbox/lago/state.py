@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 import threading
 import uuid
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from flask import current_app, has_request_context, request
 
+from ..common.settings import apply_runtime
 from . import signing
 from .clock import Clock
 from .faults import FaultInjector
@@ -87,14 +88,7 @@ class Standin:
 
     def configure(self, **changes: Any) -> StandinConfig:
         """Change runtime settings (see StandinConfig.RUNTIME)."""
-        unknown = set(changes) - set(StandinConfig.RUNTIME)
-        if unknown:
-            raise ValueError(f"not a runtime setting: {', '.join(sorted(unknown))}")
-        known = {f.name for f in fields(StandinConfig)}
-        for name, value in changes.items():
-            if name in known:
-                setattr(self.config, name, value)
-        return self.config
+        return apply_runtime(self.config, changes)
 
     def org(self) -> dict[str, Any]:
         """The organization document (includes its secrets)."""

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import sqlite3
-import threading
 import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
+from ..common.store import Doc, SQLiteStore
+from ..common.store import dump_json as _dump
 from .clock import Clock
 
 SCHEMA = """
@@ -30,8 +28,6 @@ CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NU
 CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, data TEXT NOT NULL);
 """
 
-Doc = dict[str, Any]
-
 _LIVE = " AND deleted_at IS NULL"
 _LIST = "SELECT data FROM records WHERE kind = ?{where} ORDER BY created_at {o}, seq {o}"
 # (include_deleted, newest_first) -> query
@@ -48,59 +44,16 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-class Store:
+class Store(SQLiteStore):
     """Thread-safe document store; every resource kind (customer, plan, ...) shares one table."""
 
+    SCHEMA = SCHEMA
+    # A stand-in: losing the last commits on power loss is fine, an fsync per write is not.
+    PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL")
+
     def __init__(self, path: str = ":memory:", clock: Clock | None = None) -> None:
-        self.path = path
         self.clock = clock or Clock()
-        self._lock = threading.RLock()
-        self._depth = 0
-        if path != ":memory:" and not path.startswith("file:"):
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._conn.row_factory = sqlite3.Row
-        if path != ":memory:":
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            # A stand-in: losing the last commits on power loss is fine, an fsync per write is not.
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.executescript(SCHEMA)
-
-    def close(self) -> None:
-        """Close the database connection."""
-        with self._lock:
-            self._conn.close()
-
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[Store]:
-        """Run a block atomically (re-entrant; only the outermost block commits)."""
-        with self._lock:
-            outermost = self._depth == 0
-            if outermost:
-                self._conn.execute("BEGIN IMMEDIATE")
-            self._depth += 1
-            try:
-                yield self
-            except BaseException:
-                self._depth -= 1
-                if outermost:
-                    self._conn.execute("ROLLBACK")
-                raise
-            self._depth -= 1
-            if outermost:
-                self._conn.execute("COMMIT")
-
-    def _execute(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
-        with self._lock:
-            return self._conn.execute(sql, params)
-
-    def _one(self, sql: str, params: tuple = ()) -> sqlite3.Row | None:
-        with self._lock:
-            return self._conn.execute(sql, params).fetchone()
-
-    def _rows(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._conn.execute(sql, params).fetchall()
+        super().__init__(path)
 
     def next_value(self, name: str) -> int:
         """Increment and return the named counter (sequential ids start at 1)."""
@@ -223,7 +176,3 @@ class Store:
         with self.transaction():
             self._execute("DELETE FROM records")
             self._execute("DELETE FROM counters")
-
-
-def _dump(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)

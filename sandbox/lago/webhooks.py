@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import logging
 import random
 import threading
-import time
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
+from ..common.delivery import DeliveryLoop
 from . import jsonenc, signing
 from .spec import Violation
 from .webhook_types import WEBHOOK_TYPES
@@ -19,12 +15,9 @@ from .webhook_types import WEBHOOK_TYPES
 if TYPE_CHECKING:
     from .state import Standin
 
-logger = logging.getLogger(__name__)
-
 SUCCESS_CODES = frozenset({200, 201, 202, 204})
 KIND = "webhook"
 ENDPOINT_KIND = "webhook_endpoint"
-RESPONSE_EXCERPT = 2000
 
 
 def retry_delay(failures: int, rand: float) -> float:
@@ -49,26 +42,21 @@ def encode_body(webhook_type: str, object_type: str, organization_id: str, obj: 
     return jsonenc.dumps(payload)
 
 
-class WebhookDispatcher:
+class WebhookDispatcher(DeliveryLoop):
     """Creates webhook records, delivers them from daemon threads and retries failures."""
 
+    thread_name = "lago-standin-webhooks"
+    logger = logging.getLogger(__name__)
+
     def __init__(self, standin: Standin) -> None:
+        super().__init__()
         self.standin = standin
-        self._cond = threading.Condition()
-        self._heap: list[tuple[float, int, str, int]] = []
-        self._order = itertools.count()
-        self._generation = 0
-        self._inflight = 0
-        self._closed = False
         self._holding = False
         self._held: list[str] = []
-        self._thread: threading.Thread | None = None
-        # Like lago-api's Net::HTTP calls: no proxies from the environment, no connection reuse.
-        self._http = httpx.Client(
-            trust_env=False,
-            follow_redirects=False,
-            limits=httpx.Limits(max_keepalive_connections=0),
-        )
+
+    def worker_name(self, record_id: str) -> str:
+        """The name of the thread attempting one record."""
+        return f"lago-standin-webhook-{record_id[:8]}"
 
     def emit(
         self,
@@ -198,7 +186,7 @@ class WebhookDispatcher:
                 threading.Thread(
                     target=self._attempt_then_release,
                     args=(record_id, generation, retry, barrier),
-                    name=f"lago-standin-webhook-{record_id[:8]}",
+                    name=self.worker_name(record_id),
                     daemon=True,
                 ).start()
             return
@@ -241,37 +229,11 @@ class WebhookDispatcher:
         )
 
     def clear(self) -> None:
-        """Forget scheduled deliveries (attempts already running finish but are not recorded)."""
+        """Forget scheduled and held deliveries (attempts already running are not recorded)."""
         with self._cond:
-            self._generation += 1
-            self._heap.clear()
+            super().clear()
             self._held.clear()
             self._holding = False
-            self._cond.notify_all()
-
-    def idle(self) -> bool:
-        """True when nothing is scheduled or being sent."""
-        with self._cond:
-            return not self._heap and self._inflight == 0
-
-    def wait_idle(self, timeout: float = 10.0) -> bool:
-        """Wait until every delivery (with its retries) is finished; False on timeout."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while self._heap or self._inflight:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._cond.wait(min(remaining, 0.05))
-        return True
-
-    def close(self) -> None:
-        """Stop the scheduler thread."""
-        with self._cond:
-            self._closed = True
-            self._heap.clear()
-            self._cond.notify_all()
-        self._http.close()
 
     def _check_against_spec(self, webhook_type: str, body: str) -> None:
         config = self.standin.config
@@ -288,57 +250,6 @@ class WebhookDispatcher:
                 Violation("webhook", "POST", f"webhooks/{webhook_type}", problems)
             )
 
-    def _schedule(self, record_id: str, delay: float) -> None:
-        with self._cond:
-            if self._closed:
-                return
-            due = time.monotonic() + delay
-            heapq.heappush(self._heap, (due, next(self._order), record_id, self._generation))
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="lago-standin-webhooks", daemon=True
-                )
-                self._thread.start()
-            self._cond.notify_all()
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._closed and (not self._heap or self._heap[0][0] > time.monotonic()):
-                    wait = self._heap[0][0] - time.monotonic() if self._heap else None
-                    self._cond.wait(wait)
-                if self._closed:
-                    return
-                _, _, record_id, generation = heapq.heappop(self._heap)
-                if generation != self._generation:
-                    continue
-                self._inflight += 1
-            threading.Thread(
-                target=self._attempt_then_release,
-                args=(record_id, generation),
-                name=f"lago-standin-webhook-{record_id[:8]}",
-                daemon=True,
-            ).start()
-
-    def _attempt_then_release(
-        self,
-        record_id: str,
-        generation: int,
-        retry: bool = True,
-        barrier: threading.Barrier | None = None,
-    ) -> None:
-        try:
-            if barrier is not None:
-                barrier.wait(timeout=5)
-            self._attempt(record_id, generation, retry)
-        except Exception:
-            # A worker must not die silently (e.g. the store was closed at shutdown).
-            logger.exception("webhook %s: delivery attempt failed unexpectedly", record_id)
-        finally:
-            with self._cond:
-                self._inflight -= 1
-                self._cond.notify_all()
-
     def _attempt(self, record_id: str, generation: int, retry: bool = True) -> None:
         store = self.standin.store
         record = store.get(KIND, record_id)
@@ -346,30 +257,21 @@ class WebhookDispatcher:
             return
         config = self.standin.config
         started_at = self.standin.clock.now_iso()
-        started = time.monotonic()
-        status, excerpt, error = None, None, None
-        try:
-            response = self._http.post(
-                record["endpoint_url"],
-                content=record["payload"].encode(),
-                headers=self.headers_for(record),
-                timeout=config.webhook_timeout,
-            )
-            status, excerpt = response.status_code, response.text[:RESPONSE_EXCERPT]
-        except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"
+        outcome = self.post(
+            record["endpoint_url"],
+            record["payload"],
+            self.headers_for(record),
+            config.webhook_timeout,
+        )
+        status = outcome["http_status"]
         attempt = {
             "number": len(record["attempts"]) + 1,
             "at": started_at,
-            "http_status": status,
-            "response_body": excerpt,
-            "error": error,
-            "duration_ms": round((time.monotonic() - started) * 1000, 1),
+            **outcome,
             "retry_in_s": None,
         }
-        with self._cond:
-            if generation != self._generation:
-                return
+        if self.stale(generation):
+            return
         with store.transaction():
             record = store.get(KIND, record_id)
             if record is None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 
+from ..common.app import build_app
 from . import api, challenge, control
 from .config import API_VERSION, StandinConfig
 from .state import EXTENSION, Standin
@@ -15,14 +16,7 @@ from .state import EXTENSION, Standin
 def create_app(config: StandinConfig | None = None, **overrides: Any) -> Flask:
     """A Flask app serving the stand-in; settings come from `config` and keyword overrides."""
     config = replace(config or StandinConfig(), **overrides)
-    app = Flask(__name__)
-    standin = Standin(config)
-    app.extensions[EXTENSION] = standin
-    api.register(app)
-    app.register_blueprint(challenge.bp)
-    app.register_blueprint(control.bp)
-    app.wsgi_app = standin.faults.middleware(app.wsgi_app)  # type: ignore[method-assign]
-    return app
+    return build_app(__name__, EXTENSION, Standin(config), api.register, [challenge.bp, control.bp])
 
 
 def get_standin(app: Flask) -> Standin:

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
+from ..common.control import ControlError, add_shared_routes, json_body
 from . import events, setup_flow
 from .errors import StripeError
 from .objects import load, public
@@ -19,30 +20,7 @@ bp = Blueprint("sandbox_control", __name__, url_prefix="/_sandbox")
 
 KINDS = ("customer", "payment_method", "setup_intent", "event", "webhook_endpoint", "delivery")
 DELIVERY_FILTERS = ("event", "type", "status", "webhook_endpoint")
-
-
-class ControlError(Exception):
-    """A control API error: plain `{"error": message}` with a status."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-@bp.errorhandler(ControlError)
-def _control_error(error: ControlError):
-    response = jsonify(error=error.message)
-    response.status_code = error.status
-    return response
-
-
-def json_body() -> dict[str, Any]:
-    """The request's JSON object ({} when empty)."""
-    data = request.get_json(silent=True) if request.get_data(cache=True).strip() else {}
-    if not isinstance(data, dict):
-        raise ControlError(400, "the body must be a JSON object")
-    return data
+add_shared_routes(bp, current, json_body)
 
 
 def endpoint_view(endpoint: dict[str, Any]) -> dict[str, Any]:
@@ -82,40 +60,6 @@ def reset():
 @bp.get("/keys")
 def get_keys():
     return jsonify(keys(current()))
-
-
-@bp.get("/config")
-def get_config():
-    return jsonify(current().config.public())
-
-
-@bp.put("/config")
-def put_config():
-    try:
-        config = current().configure(**json_body())
-    except (TypeError, ValueError) as exc:
-        raise ControlError(400, str(exc)) from exc
-    return jsonify(config.public())
-
-
-@bp.get("/faults")
-def get_faults():
-    return jsonify(current().faults.current())
-
-
-@bp.put("/faults")
-def put_faults():
-    try:
-        current().faults.set(**json_body())
-    except (TypeError, ValueError) as exc:
-        raise ControlError(400, str(exc)) from exc
-    return jsonify(current().faults.current())
-
-
-@bp.delete("/faults")
-def delete_faults():
-    current().faults.clear()
-    return jsonify(current().faults.current())
 
 
 @bp.get("/clock")
@@ -258,13 +202,6 @@ def resend_event(event_id: str):
         ]
     records = standin.webhooks.deliver(event, targets, resend=True)
     return jsonify(deliveries=[public_delivery(r) for r in records])
-
-
-@bp.post("/webhooks/wait")
-def wait_for_webhooks():
-    """Block until every delivery and retry has finished (or `timeout` seconds passed)."""
-    timeout = float(json_body().get("timeout", 10))
-    return jsonify(idle=current().webhooks.wait_idle(timeout))
 
 
 @bp.get("/authentications")

@@ -2,130 +2,42 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import random
-import socket
-import threading
-from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, fields
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
 
+from ..common import faults as common
+from ..common.faults import DOWN_MODES, UNTOUCHED_PREFIXES, BaseFaultInjector
 from . import errors
-
-UNTOUCHED_PREFIXES = ("/_sandbox",)
-DOWN_MODES = ("503", "close")
 
 
 @dataclass
-class Faults:
-    """What to do to matching requests; the defaults do nothing."""
+class Faults(common.Faults):
+    """Stripe's faults: the shared ones plus the `Stripe-Should-Retry` header to send."""
 
-    latency_ms: int = 0
-    error_rate: float = 0.0
-    error_status: int = 500
-    timeout_s: float = 0.0
-    down: str | None = None
     should_retry: bool | None = None
-    path_prefix: str | None = None
-    times: int | None = None
-
-    def active(self) -> bool:
-        """Whether any fault is switched on."""
-        return bool(self.latency_ms or self.error_rate or self.timeout_s or self.down)
 
 
-class FaultInjector:
-    """Holds the active faults and applies them as WSGI middleware."""
+class FaultInjector(BaseFaultInjector):
+    """Holds the active faults and answers injected errors with Stripe's error body."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._faults = Faults()
-        self._wake = threading.Event()
-        self.injected = 0
+    faults_type = Faults
 
-    def set(self, **changes: Any) -> Faults:
-        """Replace the active faults (unknown names or bad values raise ValueError)."""
-        unknown = set(changes) - {f.name for f in fields(Faults)}
-        if unknown:
-            raise ValueError(f"unknown fault setting(s): {', '.join(sorted(unknown))}")
-        faults = Faults(**changes)
-        if faults.down is not None:
-            faults.down = str(faults.down)
-            if faults.down not in DOWN_MODES:
-                raise ValueError(f"down must be one of {DOWN_MODES} or null")
-        if not 0.0 <= float(faults.error_rate) <= 1.0:
-            raise ValueError("error_rate must be between 0 and 1")
-        if faults.latency_ms < 0 or faults.timeout_s < 0:
-            raise ValueError("latency_ms and timeout_s must not be negative")
+    def check(self, faults: common.Faults) -> None:
+        """The shared checks, and error statuses limited to 4xx and 5xx."""
+        super().check(faults)
         if not 400 <= int(faults.error_status) <= 599:
             raise ValueError("error_status must be a 4xx or 5xx status")
-        with self._lock:
-            self._faults = faults
-        return faults
 
-    def clear(self) -> None:
-        """Switch every fault off and wake requests that are sleeping on one."""
-        with self._lock:
-            self._faults = Faults()
-            self._wake.set()
-            self._wake = threading.Event()
-
-    def current(self) -> dict[str, Any]:
-        """The active faults as a dict."""
-        with self._lock:
-            return asdict(self._faults) | {"injected": self.injected}
-
-    def _take(self, path: str) -> tuple[Faults, threading.Event] | None:
-        with self._lock:
-            faults = self._faults
-            if not faults.active() or path.startswith(UNTOUCHED_PREFIXES):
-                return None
-            if faults.path_prefix and not path.startswith(faults.path_prefix):
-                return None
-            if faults.times is not None:
-                faults.times -= 1
-                if faults.times <= 0:
-                    self._faults = Faults()
-            self.injected += 1
-            return Faults(**asdict(faults)), self._wake
-
-    def middleware(self, app: Callable) -> Callable:
-        """Wrap a WSGI app so matching requests suffer the active faults."""
-
-        def faulty_app(environ: dict, start_response: Callable) -> Iterable[bytes]:
-            taken = self._take(environ.get("PATH_INFO", ""))
-            if taken is None:
-                return app(environ, start_response)
-            faults, wake = taken
-            if faults.down == "close":
-                _drop_connection(environ)
-            if faults.down:
-                return _respond(start_response, 503, faults.should_retry)
-            pause = faults.latency_ms / 1000 + faults.timeout_s
-            if pause:
-                wake.wait(pause)
-            if faults.error_rate and random.random() < faults.error_rate:
-                return _respond(start_response, int(faults.error_status), faults.should_retry)
-            return app(environ, start_response)
-
-        return faulty_app
+    def respond(self, start_response: Callable, status: int, faults: common.Faults) -> list[bytes]:
+        """Stripe's pretty-printed error body, with `Stripe-Should-Retry` when set."""
+        should_retry = getattr(faults, "should_retry", None)
+        data = json.dumps(errors.for_status(status).body(), indent=2).encode()
+        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
+        if should_retry is not None:
+            headers.append(("Stripe-Should-Retry", "true" if should_retry else "false"))
+        start_response(f"{status} {errors.REASONS.get(status, 'Error')}", headers)
+        return [data]
 
 
-def _drop_connection(environ: dict) -> None:
-    """Close the client's connection without answering (werkzeug's server exposes the socket)."""
-    sock = environ.get("werkzeug.socket")
-    if sock is None:
-        return
-    with contextlib.suppress(OSError):
-        sock.shutdown(socket.SHUT_RDWR)
-    raise ConnectionAbortedError("sandbox fault: connection closed")
-
-
-def _respond(start_response: Callable, status: int, should_retry: bool | None) -> list[bytes]:
-    data = json.dumps(errors.for_status(status).body(), indent=2).encode()
-    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
-    if should_retry is not None:
-        headers.append(("Stripe-Should-Retry", "true" if should_retry else "false"))
-    start_response(f"{status} {errors.REASONS.get(status, 'Error')}", headers)
-    return [data]
+__all__ = ["DOWN_MODES", "UNTOUCHED_PREFIXES", "FaultInjector", "Faults"]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import fields
 from typing import Any
 
 from flask import current_app, has_request_context, request
 
+from ..common.settings import apply_runtime
 from .clock import Clock
 from .config import StandinConfig
 from .faults import FaultInjector
@@ -35,13 +35,7 @@ class Standin:
 
     def configure(self, **changes: Any) -> StandinConfig:
         """Change runtime settings (see StandinConfig.RUNTIME)."""
-        unknown = set(changes) - set(StandinConfig.RUNTIME)
-        if unknown:
-            raise ValueError(f"not a runtime setting: {', '.join(sorted(unknown))}")
-        known = {f.name for f in fields(StandinConfig)}
-        for name, value in changes.items():
-            if name in known:
-                setattr(self.config, name, value)
+        apply_runtime(self.config, changes)
         if {"webhook_url", "webhook_secret"} & set(changes):
             self.ensure_configured_endpoint()
         return self.config

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import sqlite3
-import threading
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+
+from ..common.store import Doc, SQLiteStore
+from ..common.store import dump_json as _dump
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (
@@ -26,48 +24,17 @@ CREATE TABLE IF NOT EXISTS idempotency (
 );
 """
 
-Doc = dict[str, Any]
 SEQ = "_seq"
 
 
-class Store:
+class Store(SQLiteStore):
     """Thread-safe document store; documents carry `id`, `created` and private `_` fields."""
 
+    SCHEMA = SCHEMA
+
     def __init__(self, path: str = ":memory:") -> None:
-        self.path = path
-        self._lock = threading.RLock()
-        self._depth = 0
-        if path != ":memory:" and not path.startswith("file:"):
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        if path != ":memory:":
-            self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.executescript(SCHEMA)
+        super().__init__(path)
         self._seq = self._max_seq()
-
-    def close(self) -> None:
-        """Close the database connection."""
-        with self._lock:
-            self._conn.close()
-
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[Store]:
-        """Run a block atomically (re-entrant; only the outermost block commits)."""
-        with self._lock:
-            outermost = self._depth == 0
-            if outermost:
-                self._conn.execute("BEGIN IMMEDIATE")
-            self._depth += 1
-            try:
-                yield self
-            except BaseException:
-                self._depth -= 1
-                if outermost:
-                    self._conn.execute("ROLLBACK")
-                raise
-            self._depth -= 1
-            if outermost:
-                self._conn.execute("COMMIT")
 
     def _max_seq(self) -> int:
         row = self._conn.execute("SELECT MAX(seq) FROM objects").fetchone()
@@ -155,7 +122,3 @@ class Store:
 def order_key(doc: Doc) -> tuple[int, int]:
     """Where a document sits in list order (larger = newer)."""
     return int(doc["created"]), int(doc.get(SEQ, 0))
-
-
-def _dump(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)

@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import json
 import logging
-import threading
-import time
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
+from ..common.delivery import DeliveryLoop
 from . import ids, signing
 from .objects import public
 
 if TYPE_CHECKING:
     from .state import Standin
 
-logger = logging.getLogger(__name__)
-
 KIND = "delivery"
 EVENT_KIND = "event"
 ENDPOINT_KIND = "webhook_endpoint"
-RESPONSE_EXCERPT = 2000
 USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
 
 
@@ -78,23 +70,19 @@ def delivery_headers(payload: str, secrets: list[str], timestamp: int) -> dict[s
     }
 
 
-class WebhookDispatcher:
+class WebhookDispatcher(DeliveryLoop):
     """Creates delivery records, sends them from daemon threads and retries failures."""
 
+    thread_name = "stripe-standin-webhooks"
+    logger = logging.getLogger(__name__)
+
     def __init__(self, standin: Standin) -> None:
+        super().__init__()
         self.standin = standin
-        self._cond = threading.Condition()
-        self._heap: list[tuple[float, int, str, int]] = []
-        self._order = itertools.count()
-        self._generation = 0
-        self._inflight = 0
-        self._closed = False
-        self._thread: threading.Thread | None = None
-        self._http = httpx.Client(
-            trust_env=False,
-            follow_redirects=False,
-            limits=httpx.Limits(max_keepalive_connections=0),
-        )
+
+    def worker_name(self, record_id: str) -> str:
+        """The name of the thread attempting one record."""
+        return f"stripe-standin-{record_id[-8:]}"
 
     def deliver(
         self, event: dict[str, Any], endpoints: list[dict[str, Any]], *, resend: bool = False
@@ -135,75 +123,7 @@ class WebhookDispatcher:
         self._schedule(record_id, 0.0)
         return record
 
-    def clear(self) -> None:
-        """Forget scheduled deliveries (attempts already running finish but are not recorded)."""
-        with self._cond:
-            self._generation += 1
-            self._heap.clear()
-            self._cond.notify_all()
-
-    def wait_idle(self, timeout: float = 10.0) -> bool:
-        """Wait until every delivery (with its retries) is finished; False on timeout."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while self._heap or self._inflight:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._cond.wait(min(remaining, 0.05))
-        return True
-
-    def close(self) -> None:
-        """Stop the scheduler thread and the HTTP client."""
-        with self._cond:
-            self._closed = True
-            self._heap.clear()
-            self._cond.notify_all()
-        self._http.close()
-
-    def _schedule(self, record_id: str, delay: float) -> None:
-        with self._cond:
-            if self._closed:
-                return
-            due = time.monotonic() + delay
-            heapq.heappush(self._heap, (due, next(self._order), record_id, self._generation))
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="stripe-standin-webhooks", daemon=True
-                )
-                self._thread.start()
-            self._cond.notify_all()
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._closed and (not self._heap or self._heap[0][0] > time.monotonic()):
-                    wait = self._heap[0][0] - time.monotonic() if self._heap else None
-                    self._cond.wait(wait)
-                if self._closed:
-                    return
-                _, _, record_id, generation = heapq.heappop(self._heap)
-                if generation != self._generation:
-                    continue
-                self._inflight += 1
-            threading.Thread(
-                target=self._attempt_then_release,
-                args=(record_id, generation),
-                name=f"stripe-standin-{record_id[-8:]}",
-                daemon=True,
-            ).start()
-
-    def _attempt_then_release(self, record_id: str, generation: int) -> None:
-        try:
-            self._attempt(record_id, generation)
-        except Exception:
-            logger.exception("delivery %s: attempt failed unexpectedly", record_id)
-        finally:
-            with self._cond:
-                self._inflight -= 1
-                self._cond.notify_all()
-
-    def _attempt(self, record_id: str, generation: int) -> None:
+    def _attempt(self, record_id: str, generation: int, retry: bool = True) -> None:
         store = self.standin.store
         record = store.get(record_id, KIND)
         if record is None:
@@ -224,27 +144,15 @@ class WebhookDispatcher:
             attempt["error"] = "the webhook endpoint was deleted"
         else:
             self._send(record, endpoint, timestamp, attempt)
-        with self._cond:
-            if generation != self._generation:
-                return
+        if self.stale(generation):
+            return
         self._record(record_id, attempt)
 
     def _send(self, record: dict, endpoint: dict, timestamp: int, attempt: dict[str, Any]) -> None:
         headers = delivery_headers(record["payload"], endpoint["_secrets"], timestamp)
         attempt["headers"] = headers
-        started = time.monotonic()
-        try:
-            response = self._http.post(
-                record["url"],
-                content=record["payload"].encode(),
-                headers=headers,
-                timeout=self.standin.config.webhook_timeout,
-            )
-            attempt["http_status"] = response.status_code
-            attempt["response_body"] = response.text[:RESPONSE_EXCERPT]
-        except httpx.HTTPError as exc:
-            attempt["error"] = f"{type(exc).__name__}: {exc}"
-        attempt["duration_ms"] = round((time.monotonic() - started) * 1000, 1)
+        timeout = self.standin.config.webhook_timeout
+        attempt.update(self.post(record["url"], record["payload"], headers, timeout))
 
     def _record(self, record_id: str, attempt: dict[str, Any]) -> None:
         store = self.standin.store

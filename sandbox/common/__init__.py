@@ -1,0 +1,1 @@
+"""Plumbing shared by the Lago and Stripe stand-ins: faults, store, delivery, control, CLI."""
