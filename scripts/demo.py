@@ -115,9 +115,10 @@ def main() -> None:
             check=True,
             capture_output=True,
         )
-        subprocess.run(
-            [*flask, "lago", "import-plans"], cwd=ROOT, env=env, check=True, capture_output=True
-        )
+        for command in ("import-plans", "register-webhook"):
+            subprocess.run(
+                [*flask, "lago", command], cwd=ROOT, env=env, check=True, capture_output=True
+            )
     children.append(subprocess.Popen([sys.executable, "-m", "jobs.worker"], cwd=ROOT, env=env))
     children.append(
         subprocess.Popen(
@@ -135,7 +136,7 @@ def main() -> None:
     print(f"Lago stand-in:  http://127.0.0.1:{LAGO_PORT}   API key: {LAGO_API_KEY}")
     print("A worker runs the background jobs. Emails are written to instance/mail/.")
     if connected:
-        print("Billing is connected to the Lago stand-in and its plans are imported.")
+        print("Billing is connected to the Lago stand-in: plans imported, webhooks registered.")
     else:
         print(
             "Connect Lago as the admin in Settings › Billing with the stand-in's URL and key above."

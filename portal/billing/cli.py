@@ -16,6 +16,7 @@ from portal.billing.connection import (
     NotConnected,
     get_connection,
     lago_client,
+    register_webhook_endpoint,
     save_connection,
     test_connection,
 )
@@ -110,6 +111,20 @@ def import_plans():
         _fail(f"{exc.message} {exc.hint}")
     db.session.commit()
     click.echo(f"Plans: {result.summary()}.")
+
+
+@lago_cli.command("register-webhook")
+def register_webhook():
+    """Create Pier's webhook endpoint in Lago (or keep the one already there)."""
+    connection = get_connection()
+    if connection is None:
+        _fail(NotConnected.message)
+    try:
+        endpoint_id, created = register_webhook_endpoint(connection)
+    except LagoError as exc:
+        _fail(f"{exc.message} {exc.hint}")
+    db.session.commit()
+    click.echo(f"{'Registered' if created else 'Kept'} webhook endpoint {endpoint_id}.")
 
 
 @keys_cli.command("rotate")

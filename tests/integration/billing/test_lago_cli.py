@@ -103,3 +103,19 @@ def test_import_plans(app, lago_standin):
         lago.delete("/plans/starter")
     second = invoke(app, "lago", "import-plans")
     assert second.output.strip() == "Plans: 0 imported, 1 updated, 1 removed."
+
+
+def test_register_webhook_creates_the_endpoint_once(app, lago_standin):
+    before = invoke(app, "lago", "register-webhook")
+    assert before.exit_code == 1
+    assert "Billing is not connected yet." in before.output
+    connect = ("lago", "connect", "--url", lago_standin.url, "--api-key", lago_standin.api_key)
+    assert invoke(app, *connect).exit_code == 0
+    first = invoke(app, "lago", "register-webhook")
+    second = invoke(app, "lago", "register-webhook")
+    assert first.exit_code == 0, first.output
+    assert first.output.startswith("Registered webhook endpoint")
+    assert second.output.startswith("Kept webhook endpoint")
+    with lago_standin.client() as client:
+        endpoints = client.get("/webhook_endpoints").json()["webhook_endpoints"]
+    assert [e["webhook_url"] for e in endpoints] == ["http://localhost/webhooks/lago"]
