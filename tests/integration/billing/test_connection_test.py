@@ -6,10 +6,10 @@ import pytest
 
 from portal.extensions import db
 from portal.models import AuditEntry, BillingConnection
+from tests.certificates import self_signed_context
 from tests.integration.billing.support import (
     UNRESOLVABLE_HOST,
     connection_form,
-    self_signed_context,
     serving,
     text_of,
     web_page,
