@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import abort, flash, request
 
+from portal import audit as audit_log
 from portal.access import platform_admin_required
 from portal.admin import bp
 from portal.admin.services import audit_page, platform_counts, recent_tenants
+from portal.auth.forms import ConfirmForm
 from portal.billing.analytics import current_mrr
 from portal.billing.connection import NotConnected, get_connection
+from portal.extensions import db
 from portal.health.checks import run_checks
-from portal.htmx import render_page
+from portal.htmx import redirect_to, render_page
 from portal.lago import LagoError, LagoFeatureUnavailable
+from portal.models import Notice
+from portal.notify import notices
 
 
 @bp.route("/")
@@ -23,7 +28,23 @@ def index():
         counts=platform_counts(),
         tenants=recent_tenants(),
         connection=get_connection(),
+        alerts=notices.for_admins(),
+        confirm=ConfirmForm(),
     )
+
+
+@bp.route("/alerts/<int:notice_id>/resolve", methods=["POST"])
+@platform_admin_required
+def resolve_alert(notice_id: int):
+    """Mark an admin alert (e.g. Lago's event ingestion errors) as dealt with."""
+    alert = db.session.get(Notice, notice_id)
+    if alert is None or alert.tenant_id is not None or not ConfirmForm().validate_on_submit():
+        abort(404)
+    notices.resolve(alert.key)
+    audit_log.record("admin.alert_resolved", target=alert, after={"title": alert.title})
+    db.session.commit()
+    flash("Alert marked as dealt with.", "success")
+    return redirect_to("admin.index")
 
 
 @bp.route("/health")

@@ -22,6 +22,7 @@ ADMIN = {
     "admin.audit",
     "admin.mrr",
     "admin.health",
+    "admin.resolve_alert",
     "admin.billing_settings",
     "admin.billing_test",
     "admin.billing_save",

@@ -103,3 +103,26 @@ def test_reconcile_now_is_an_admin_action(app, as_role, connected):
     assert b"Reconciliation queued." in response.data
     owner, _ = as_role("owner")
     assert owner.submit("/admin/reconcile").status_code == 403
+
+
+def test_admin_alerts_show_on_the_dashboard_until_resolved(app, as_role):
+    from portal.notify import notices
+
+    with app.app_context():
+        notices.raise_notice(
+            "events-errors:test",
+            tenant_id=None,
+            kind="events_errors",
+            title="Lago could not ingest 3 events",
+            body="Check the metric codes.",
+            level="warning",
+        )
+        db.session.commit()
+        alert_id = notices.find("events-errors:test").id
+    admin, _ = as_role("admin")
+    page = admin.get("/admin/").get_data(as_text=True)
+    assert "Lago could not ingest 3 events" in page
+    owner, _ = as_role("owner")
+    assert owner.submit(f"/admin/alerts/{alert_id}/resolve").status_code == 403
+    assert admin.submit(f"/admin/alerts/{alert_id}/resolve").status_code == 303
+    assert "Lago could not ingest 3 events" not in admin.get("/admin/").get_data(as_text=True)
