@@ -12,7 +12,14 @@ from flask import current_app
 
 from portal import audit, crypto
 from portal.extensions import db
-from portal.lago import LagoClient, LagoError, Organization, Plan, WebhookEndpoint
+from portal.lago import (
+    LagoClient,
+    LagoError,
+    Organization,
+    Plan,
+    WebhookEndpoint,
+    normalize_api_url,
+)
 from portal.lago.client import segment
 from portal.models import BillingConnection, Provider, WebhookAlgorithm, utcnow
 
@@ -172,7 +179,7 @@ def save_connection(data: ConnectionInput, report: TestReport) -> BillingConnect
         connection = BillingConnection()
         db.session.add(connection)
     connection.provider = data.provider
-    connection.api_url = report_url(data.api_url)
+    connection.api_url = normalize_api_url(data.api_url)
     connection.api_key_encrypted = crypto.encrypt(data.api_key)
     connection.webhook_algorithm = data.webhook_algorithm
     connection.hmac_key_encrypted = crypto.encrypt(data.hmac_key) if data.hmac_key else None
@@ -198,13 +205,6 @@ def save_connection(data: ConnectionInput, report: TestReport) -> BillingConnect
     )
     current_app.extensions.pop("pier_lago", None)
     return connection
-
-
-def report_url(api_url: str) -> str:
-    """The API root as stored (normalised the same way the client does)."""
-    from portal.lago import normalize_api_url
-
-    return normalize_api_url(api_url)
 
 
 def _audit_view(connection: BillingConnection) -> dict:

@@ -88,13 +88,6 @@ def open_with_prefix(prefix: str, *, tenant_id: int | None) -> list[Notice]:
     return list(db.session.scalars(query))
 
 
-def count_with_prefix(prefix: str) -> int:
-    """How many notices, open or resolved, have a key starting with `prefix`."""
-    matching = Notice.key.startswith(prefix, autoescape=True)
-    query = sa.select(sa.func.count(Notice.id)).where(matching)
-    return db.session.scalar(query) or 0
-
-
 def for_tenant(tenant_id: int) -> list[Notice]:
     """A tenant's open notices, most serious first, then newest first."""
     severity = sa.case({level: rank for rank, level in enumerate(LEVELS)}, value=Notice.level)
