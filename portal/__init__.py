@@ -67,6 +67,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.errors import bp as errors_bp
     from portal.health import bp as health_bp
     from portal.home import bp as home_bp
+    from portal.operations import bp as operations_bp
     from portal.organisation import bp as organisation_bp
     from portal.team import bp as team_bp
     from portal.webhooks import bp as webhooks_bp
@@ -80,6 +81,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(organisation_bp, url_prefix="/organisation")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(webhooks_bp, url_prefix="/webhooks")
+    app.register_blueprint(operations_bp, url_prefix="/operations")
 
 
 def _register_request_hooks(app: Flask) -> None:

@@ -12,6 +12,7 @@ from portal.models.mirror import (
     Notice,
     SubscriptionMirror,
 )
+from portal.models.operation import Operation, OperationState
 from portal.models.tenant import Invitation, Membership, Role, SyncState, Tenant
 from portal.models.user import User
 
@@ -23,6 +24,8 @@ __all__ = [
     "EventStatus",
     "InvoiceMirror",
     "Notice",
+    "Operation",
+    "OperationState",
     "SignatureFailure",
     "SubscriptionMirror",
     "WebhookEvent",

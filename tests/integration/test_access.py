@@ -14,7 +14,7 @@ PUBLIC = {
     "webhooks.stripe",  # signed by Stripe, not by a session
 }
 SIGNED_IN = {"auth.logout", "account.profile", "account.password", "home.switch"}
-MEMBER = {"team.index"}
+MEMBER = {"team.index", "operations.status"}
 BILLING = {"team.invite", "team.revoke", "organisation.details"}
 OWNER = {"team.remove"}
 ADMIN = {
