@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.dates import format_datetime, format_timedelta
+from babel.dates import format_date, format_datetime, format_timedelta
 from babel.numbers import format_currency, get_currency_precision
 from flask import Flask
 from flask_login import current_user
@@ -35,6 +35,13 @@ def local_datetime(
     if value is None:
         return "—"
     return format_datetime(value, format=format, tzinfo=viewer_zone(timezone), locale=LOCALE)
+
+
+def local_date(value: datetime | None, format: str = "medium", timezone: str | None = None) -> str:
+    """The calendar day of a timestamp in a time zone (the viewer's by default)."""
+    if value is None:
+        return "—"
+    return format_date(value.astimezone(viewer_zone(timezone)), format=format, locale=LOCALE)
 
 
 def time_ago(value: datetime | None) -> str:
@@ -71,7 +78,9 @@ class MacroLibrary:
 
 def init_app(app: Flask) -> None:
     """Register filters and globals."""
-    app.jinja_env.filters.update(local_datetime=local_datetime, time_ago=time_ago, money=money)
+    app.jinja_env.filters.update(
+        local_datetime=local_datetime, local_date=local_date, time_ago=time_ago, money=money
+    )
     app.jinja_env.globals["forms"] = MacroLibrary(app.jinja_env, "macros/forms.html")
 
     @app.context_processor

@@ -111,6 +111,7 @@ def link_customer(tenant: Tenant, customer: Customer) -> BillingAccount:
     if tenant.lago_customer_id is None:
         tenant.lago_customer_id = customer.lago_id
     account.payment_provider = customer.payment_provider
+    account.applicable_timezone = customer.applicable_timezone or account.applicable_timezone
     if customer.provider_customer_id or not customer.payment_provider:
         account.provider_customer_id = customer.provider_customer_id
     if customer.provider_customer_id:

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from portal.access import current_membership, switch_tenant
 from portal.auth.forms import ConfirmForm
+from portal.billing.summary import summarize
 from portal.home import bp
 from portal.htmx import redirect_to, render_page
 from portal.models import utcnow
@@ -28,6 +29,7 @@ def index():
         membership=membership,
         tenant=membership.tenant,
         now=utcnow(),
+        summary=summarize(membership.tenant),
         notices=notices.for_tenant(membership.tenant_id),
     )
 

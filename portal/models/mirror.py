@@ -106,6 +106,7 @@ class BillingAccount(Timestamps, db.Model):
     overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reconciled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    applicable_timezone: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 class Notice(db.Model):

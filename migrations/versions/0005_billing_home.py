@@ -1,0 +1,23 @@
+"""The customer's time zone as Lago applies it, for the billing home.
+
+Revision ID: 0005_billing_home
+Revises: 0004_operations
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0005_billing_home'
+down_revision = '0004_operations'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('billing_accounts', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('applicable_timezone', sa.String(length=64), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table('billing_accounts', schema=None) as batch_op:
+        batch_op.drop_column('applicable_timezone')
