@@ -35,6 +35,8 @@ BEHAVIOUR_FIELDS = (
     "overage_enabled",
     "trial_reminder_days",
     "suspension_grace_days",
+    "termination_credit_note",
+    "termination_invoice",
 )
 
 

@@ -104,6 +104,25 @@ class BehaviourForm(FlaskForm):
         default=14,
     )
 
+    termination_credit_note = SelectField(
+        "When a customer cancels a plan paid in advance, the unused days are",
+        choices=[
+            SelectChoice("credit", "credited to their next invoice"),
+            SelectChoice("refund", "refunded to their card"),
+            SelectChoice("offset", "offset against what they still owe"),
+            SelectChoice("skip", "kept (no credit note)"),
+        ],
+        default="credit",
+    )
+    termination_invoice = SelectField(
+        "When a subscription ends, the usage not yet billed is",
+        choices=[
+            SelectChoice("generate", "invoiced at once"),
+            SelectChoice("skip", "not invoiced"),
+        ],
+        default="generate",
+    )
+
 
 class PlanForm(FlaskForm):
     """What Pier keeps about a plan."""

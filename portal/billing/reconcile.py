@@ -4,7 +4,7 @@ and repair whatever the mirror got wrong (a lost webhook, a failed handler)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -13,10 +13,12 @@ from portal.billing import dunning, mirror
 from portal.billing.connection import lago_client
 from portal.billing.customers import mark_for_sync
 from portal.extensions import db
-from portal.lago import LagoNotFound
+from portal.lago import LagoClient, LagoNotFound
 from portal.models import InvoiceMirror, SubscriptionMirror, SyncState, Tenant, utcnow
 
 RECENT_INVOICES = timedelta(days=120)
+# Every status `GET /subscriptions` lists (`incomplete` ones cannot be asked for).
+LISTED_STATUSES = ["active", "pending", "terminated", "canceled"]
 SUBSCRIPTION_FIELDS = (
     "status",
     "plan_code",
@@ -61,6 +63,23 @@ def _changed(before: dict | None, after, names) -> list[str]:
     return [name for name in names if before[name] != getattr(after, name)]
 
 
+def pull_subscriptions(tenant: Tenant, client: LagoClient, now: datetime) -> list[str]:
+    """Write every subscription Lago lists for the tenant; returns what changed, in words."""
+    changes = []
+    for subscription in client.list_subscriptions(
+        external_customer_id=tenant.external_id, statuses=LISTED_STATUSES
+    ):
+        stored = db.session.scalar(
+            sa.select(SubscriptionMirror).filter_by(lago_id=subscription.lago_id)
+        )
+        before = _snapshot(stored, SUBSCRIPTION_FIELDS)
+        written = mirror.upsert_subscription(tenant, subscription, now)
+        changed = _changed(before, written.row, SUBSCRIPTION_FIELDS) if written.applied else []
+        if changed:
+            changes.append(f"subscription {subscription.external_id}: {', '.join(changed)}")
+    return changes
+
+
 def reconcile_tenant(tenant: Tenant) -> Repair:
     """Bring one tenant's mirror in line with Lago and audit each repair (the caller commits)."""
     repair = Repair(tenant.id, tenant.name)
@@ -76,18 +95,7 @@ def reconcile_tenant(tenant: Tenant) -> Repair:
     account_before = _snapshot(account, ACCOUNT_FIELDS)
     mirror.link_customer(tenant, customer)
 
-    statuses = ["active", "pending", "terminated", "canceled"]
-    for subscription in client.list_subscriptions(
-        external_customer_id=tenant.external_id, statuses=statuses
-    ):
-        stored = db.session.scalar(
-            sa.select(SubscriptionMirror).filter_by(lago_id=subscription.lago_id)
-        )
-        before = _snapshot(stored, SUBSCRIPTION_FIELDS)
-        written = mirror.upsert_subscription(tenant, subscription, now)
-        changed = _changed(before, written.row, SUBSCRIPTION_FIELDS) if written.applied else []
-        if changed:
-            repair.fixed.append(f"subscription {subscription.external_id}: {', '.join(changed)}")
+    repair.fixed.extend(pull_subscriptions(tenant, client, now))
 
     since = (now - RECENT_INVOICES).date().isoformat()
     for invoice in client.list_invoices(

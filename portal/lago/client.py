@@ -401,6 +401,58 @@ class LagoClient:
             params=params,
         )
 
+    # -- Subscriptions (writes) -------------------------------------------------------------------
+
+    def create_subscription(self, values: Mapping[str, Any]) -> Subscription:
+        """POST /subscriptions: start one, or change the plan of the one with this external_id.
+
+        Sending it again is safe (so it is retried): the same plan returns the subscription
+        unchanged, and a repeated downgrade replaces the pending one with an identical one.
+        """
+        body = {"subscription": dict(values)}
+        return self._one(
+            "POST",
+            "/subscriptions",
+            "subscription",
+            Subscription.from_api,
+            body=body,
+            idempotent=True,
+        )
+
+    def update_subscription(
+        self, external_id: str, values: Mapping[str, Any], *, status: str | None = None
+    ) -> Subscription:
+        """PUT /subscriptions/{external_id}: e.g. `ending_at` to cancel at a date, None to undo."""
+        params = {"status": status} if status else None
+        path = f"/subscriptions/{segment(external_id)}"
+        body = {"subscription": dict(values)}
+        return self._one(
+            "PUT", path, "subscription", Subscription.from_api, body=body, params=params
+        )
+
+    def terminate_subscription(
+        self,
+        external_id: str,
+        *,
+        status: str | None = None,
+        credit_note: str | None = None,
+        invoice: str | None = None,
+    ) -> Subscription:
+        """DELETE /subscriptions/{external_id}: end it now, or (status=pending) drop a downgrade."""
+        params = {
+            key: value
+            for key, value in {
+                "status": status,
+                "on_termination_credit_note": credit_note,
+                "on_termination_invoice": invoice,
+            }.items()
+            if value
+        }
+        path = f"/subscriptions/{segment(external_id)}"
+        return self._one(
+            "DELETE", path, "subscription", Subscription.from_api, params=params or None
+        )
+
     def get_invoice(self, lago_id: str) -> Invoice:
         """One invoice by its Lago id."""
         return self._one("GET", f"/invoices/{segment(lago_id)}", "invoice", Invoice.from_api)

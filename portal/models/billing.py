@@ -81,6 +81,13 @@ class BillingConnection(Timestamps, db.Model):
     overage_enabled: Mapped[bool] = mapped_column(nullable=False, default=True)
     trial_reminder_days: Mapped[int] = mapped_column(nullable=False, default=3)
     suspension_grace_days: Mapped[int] = mapped_column(nullable=False, default=14)
+    # What Lago does with the unused part of a plan when a customer cancels.
+    termination_credit_note: Mapped[str] = mapped_column(
+        sa.String(10), nullable=False, default="credit"
+    )
+    termination_invoice: Mapped[str] = mapped_column(
+        sa.String(10), nullable=False, default="generate"
+    )
 
     connected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_tested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -19,8 +19,12 @@ def status(operation_id: int):
         abort(404)
     services.settle(operation)
     db.session.commit()
-    return render_page(
+    response = render_page(
         "operations/status.html",
         operation=operation,
         overdue=services.overdue(operation),
     )
+    if operation.state.finished:
+        # Blocks that show billing state (the billing home's summary) reload themselves.
+        response.headers["HX-Trigger"] = "billing-changed"
+    return response

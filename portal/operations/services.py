@@ -117,7 +117,7 @@ def settle(operation: Operation) -> Operation:
     if operation.state is OperationState.submitted:
         check = _confirmers.get(operation.kind)
         if check is not None and check(operation):
-            mark_confirmed(operation)
+            mark_confirmed(operation, operation.expected.get("done"))
     return operation
 
 

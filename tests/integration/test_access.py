@@ -14,8 +14,15 @@ PUBLIC = {
     "webhooks.stripe",  # signed by Stripe, not by a session
 }
 SIGNED_IN = {"auth.logout", "account.profile", "account.password", "home.switch"}
-MEMBER = {"team.index", "operations.status"}
-BILLING = {"team.invite", "team.revoke", "organisation.details"}
+MEMBER = {"team.index", "operations.status", "subscription.refresh"}
+BILLING = {
+    "team.invite",
+    "team.revoke",
+    "organisation.details",
+    "subscription.cancel",
+    "subscription.reactivate",
+    "subscription.undo_downgrade",
+}
 OWNER = {"team.remove"}
 ADMIN = {
     "admin.index",

@@ -86,7 +86,7 @@ def test_the_status_block_polls_until_settled_and_stops_after(app, as_role):
     page = client.get(f"/operations/{op_id}")
     assert page.status_code == 200
     assert b'hx-trigger="every 1s"' in page.data
-    assert b"Waiting for Lago to confirm" in page.data
+    assert b"Waiting for the billing system to confirm" in page.data
     with app.app_context():
         services.mark_failed(db.session.get(Operation, op_id), "Your card was declined.")
         db.session.commit()

@@ -1,0 +1,41 @@
+"""Carry out an operation once: commit the record, claim it, call out, then settle.
+
+This is the one place where a request commits between steps: the claim must be visible to a
+concurrent request (a double click) before Lago or Stripe is called.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from portal.billing.sentences import for_customer
+from portal.extensions import db
+from portal.lago import LagoError
+from portal.lago.errors import LagoTimeout
+from portal.models import Operation
+from portal.operations import services
+
+SLOW = (
+    "The billing system is slow to answer. Your change may still go through: "
+    "this page shows the result as soon as it is known."
+)
+
+
+def execute(operation: Operation, send: Callable[[], None]) -> Operation:
+    """Send the operation unless another request already did; the caller renders its state."""
+    db.session.commit()
+    if not services.claim(operation):
+        db.session.commit()
+        return services.settle(operation)
+    db.session.commit()
+    try:
+        send()
+    except LagoTimeout:
+        db.session.rollback()
+        operation.message = SLOW
+    except LagoError as error:
+        db.session.rollback()
+        services.mark_failed(operation, for_customer(error), error.code)
+    services.settle(operation)
+    db.session.commit()
+    return operation
