@@ -82,31 +82,28 @@ def cancel():
     return _done(execute(operation, lambda: services.send_cancellation(g.tenant, operation)))
 
 
-@bp.route("/reactivate", methods=["POST"])
-@billing_manager_required
-def reactivate():
-    """Undo a scheduled cancellation before it takes effect."""
+def _button_action(plan, send):
+    """A one-button action: validate, record, carry out, show where it stands."""
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
     try:
-        operation = services.plan_reactivation(g.tenant, current_user.id, form.key.data)
+        operation = plan(g.tenant, current_user.id, form.key.data)
     except (services.NothingToChange, OperationConflict) as refusal:
         db.session.rollback()
         return _refused(str(refusal))
-    return _done(execute(operation, lambda: services.send_reactivation(g.tenant, operation)))
+    return _done(execute(operation, lambda: send(g.tenant, operation)))
+
+
+@bp.route("/reactivate", methods=["POST"])
+@billing_manager_required
+def reactivate():
+    """Undo a scheduled cancellation before it takes effect."""
+    return _button_action(services.plan_reactivation, services.send_reactivation)
 
 
 @bp.route("/undo-downgrade", methods=["POST"])
 @billing_manager_required
 def undo_downgrade():
     """Keep the current plan: drop the pending downgrade."""
-    form = ActionForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        operation = services.plan_downgrade_undo(g.tenant, current_user.id, form.key.data)
-    except (services.NothingToChange, OperationConflict) as refusal:
-        db.session.rollback()
-        return _refused(str(refusal))
-    return _done(execute(operation, lambda: services.send_downgrade_undo(g.tenant, operation)))
+    return _button_action(services.plan_downgrade_undo, services.send_downgrade_undo)
