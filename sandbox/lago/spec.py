@@ -71,6 +71,11 @@ EXTRA_RESPONSES: dict[tuple[str, int], ExtraResponse] = {
         "add_on",
         like=("get", "/invoices/{lago_id}"),
     ),
+    ("GET /customers/{external_customer_id}/current_usage", 405): ExtraResponse(
+        source="Invoices::CustomerUsageService: not_allowed_failure!(code: "
+        "'no_active_subscription')",
+        like=("post", "/invoices/{lago_id}/retry_payment"),
+    ),
     ("GET /wallets", 404): ExtraResponse(
         source="WalletsController#index: not_found_error(resource: 'customer')",
         like=("get", "/wallets/{lago_id}"),
