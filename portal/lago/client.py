@@ -24,6 +24,7 @@ from portal.lago._responses import error_for_response, parse_json
 from portal.lago.errors import (
     LagoAuthError,
     LagoError,
+    LagoNotAllowed,
     LagoTLSError,
     LagoUnexpectedResponse,
 )
@@ -35,6 +36,7 @@ from portal.lago.types import (
     Health,
     Invoice,
     MrrPoint,
+    NoUsageYet,
     Organization,
     Page,
     PageMeta,
@@ -420,11 +422,43 @@ class LagoClient:
 
     def get_current_usage(
         self, external_customer_id: str, external_subscription_id: str
-    ) -> CustomerUsage:
-        """Usage so far in the current period of one subscription."""
+    ) -> CustomerUsage | NoUsageYet:
+        """Usage so far in the current period of one subscription, or `NoUsageYet` when Lago
+        has no active subscription with this id (405 `no_active_subscription`)."""
         path = f"/customers/{segment(external_customer_id)}/current_usage"
         params = {"external_subscription_id": external_subscription_id}
-        return self._one("GET", path, "customer_usage", CustomerUsage.from_api, params=params)
+        try:
+            return self._one("GET", path, "customer_usage", CustomerUsage.from_api, params=params)
+        except LagoNotAllowed as error:
+            if error.code != "no_active_subscription":
+                raise
+            return NoUsageYet(external_customer_id, external_subscription_id)
+
+    def get_past_usage(
+        self,
+        external_customer_id: str,
+        external_subscription_id: str,
+        *,
+        periods_count: int | None = None,
+        billable_metric_code: str | None = None,
+        page: int = 1,
+    ) -> Page[CustomerUsage]:
+        """Billed usage periods of one subscription, newest first; `periods_count` periods
+        per page (Lago caps the page with it)."""
+        path = f"/customers/{segment(external_customer_id)}/past_usage"
+        params: dict[str, Any] = {"external_subscription_id": external_subscription_id}
+        if periods_count is not None:
+            params["periods_count"] = periods_count
+        if billable_metric_code is not None:
+            params["billable_metric_code"] = billable_metric_code
+        return self.fetch_page(
+            path,
+            "usage_periods",
+            CustomerUsage.from_api,
+            page=page,
+            per_page=periods_count or DEFAULT_PER_PAGE,
+            params=params,
+        )
 
     def list_wallets(
         self, external_customer_id: str, *, per_page: int = DEFAULT_PER_PAGE

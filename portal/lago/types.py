@@ -532,6 +532,15 @@ class CustomerUsage:
 
 
 @dataclass(frozen=True, slots=True)
+class NoUsageYet:
+    """Lago has no current usage to show: no active subscription with this external id yet
+    (pending, ended, or not created), which Lago answers with 405 `no_active_subscription`."""
+
+    external_customer_id: str
+    external_subscription_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class Wallet:
     """Prepaid credits: balances in cents and in credits (a decimal string in Lago)."""
 
