@@ -492,6 +492,15 @@ def apply_to_invoice(standin: Standin, invoice: dict[str, Any]) -> tuple[int, in
     return applied, granted_used, purchased_used
 
 
+def available_cents(standin: Standin, customer_id: str, currency: str) -> int:
+    """What the customer's active wallets in this currency could pay."""
+    return sum(
+        max(w["balance_cents"], 0)
+        for w in active_for_customer(standin, customer_id)
+        if w["currency"] == currency
+    )
+
+
 def recredit(standin: Standin, invoice: dict[str, Any]) -> None:
     """WalletTransactions::RecreditService: a voided invoice gives back the credits it used."""
     used = standin.store.all(
