@@ -24,7 +24,9 @@ from portal.lago._responses import error_for_response, parse_json
 from portal.lago.errors import (
     LagoAuthError,
     LagoError,
+    LagoFeatureUnavailable,
     LagoNotAllowed,
+    LagoPreviewUnavailable,
     LagoTLSError,
     LagoUnexpectedResponse,
 )
@@ -35,6 +37,7 @@ from portal.lago.types import (
     CustomerUsage,
     Health,
     Invoice,
+    InvoicePreview,
     MrrPoint,
     NoUsageYet,
     Organization,
@@ -459,6 +462,51 @@ class LagoClient:
             per_page=periods_count or DEFAULT_PER_PAGE,
             params=params,
         )
+
+    def preview_invoice(
+        self,
+        external_customer_id: str,
+        *,
+        plan_code: str | None = None,
+        subscription_ids: tuple[str, ...] | list[str] = (),
+        new_plan_code: str | None = None,
+        terminated_at: datetime | None = None,
+        subscription_at: datetime | None = None,
+        billing_time: str | None = None,
+    ) -> InvoicePreview:
+        """What Lago would invoice: a new subscription to `plan_code`, or for the subscriptions
+        `subscription_ids` a plan change to `new_plan_code`, their termination at
+        `terminated_at`, or (neither) their next invoice. Nothing is stored, so it is retried
+        like a read. Raises `LagoPreviewUnavailable` when this Lago does not preview."""
+        body: dict[str, Any] = {"customer": {"external_id": external_customer_id}}
+        if plan_code is not None:
+            body["plan_code"] = plan_code
+        if subscription_at is not None:
+            body["subscription_at"] = subscription_at
+        if billing_time is not None:
+            body["billing_time"] = billing_time
+        if subscription_ids:
+            wanted: dict[str, Any] = {"external_ids": list(subscription_ids)}
+            if new_plan_code is not None:
+                wanted["plan_code"] = new_plan_code
+            if terminated_at is not None:
+                wanted["terminated_at"] = terminated_at
+            body["subscriptions"] = wanted
+        try:
+            return self._one(
+                "POST",
+                "/invoices/preview",
+                "invoice",
+                InvoicePreview.from_api,
+                body=body,
+                idempotent=True,
+            )
+        except LagoFeatureUnavailable as error:
+            unavailable = LagoPreviewUnavailable(
+                status=error.status, code=error.code, details=error.details
+            )
+            unavailable.request = error.request
+            raise unavailable from error
 
     def list_wallets(
         self, external_customer_id: str, *, per_page: int = DEFAULT_PER_PAGE
