@@ -46,6 +46,7 @@ from portal.lago.types import (
     PreviewFee,
     Subscription,
     Wallet,
+    WalletTransaction,
     WebhookEndpoint,
 )
 from portal.lago.urls import normalize_api_url
@@ -95,6 +96,7 @@ __all__ = [
     "RetryPolicy",
     "Subscription",
     "Wallet",
+    "WalletTransaction",
     "WebhookEndpoint",
     "normalize_api_url",
 ]

@@ -47,6 +47,7 @@ from portal.lago.types import (
     Plan,
     Subscription,
     Wallet,
+    WalletTransaction,
     WebhookEndpoint,
 )
 from portal.lago.urls import API_PREFIX, normalize_api_url
@@ -518,6 +519,28 @@ class LagoClient:
     def get_wallet(self, lago_id: str) -> Wallet:
         """One wallet by its Lago id."""
         return self._one("GET", f"/wallets/{segment(lago_id)}", "wallet", Wallet.from_api)
+
+    def top_up_wallet(
+        self,
+        wallet_lago_id: str,
+        *,
+        paid_credits: Decimal | str | None = None,
+        granted_credits: Decimal | str | None = None,
+        name: str | None = None,
+    ) -> list[WalletTransaction]:
+        """Add credits: paid ones are invoiced and stay pending until that invoice is paid,
+        granted ones count at once. Lago answers the purchase first, then the grant. Not
+        retried: a repeat would add the credits twice."""
+        top_up: dict[str, Any] = {"wallet_id": wallet_lago_id}
+        if paid_credits is not None:
+            top_up["paid_credits"] = str(paid_credits)
+        if granted_credits is not None:
+            top_up["granted_credits"] = str(granted_credits)
+        if name is not None:
+            top_up["name"] = name
+        body = self.request("POST", "/wallet_transactions", body={"wallet_transaction": top_up})
+        items = _member(body, "wallet_transactions", list)
+        return [_parse(item, WalletTransaction.from_api, "wallet_transactions") for item in items]
 
     def list_payment_methods(
         self, external_customer_id: str, *, per_page: int = DEFAULT_PER_PAGE

@@ -686,6 +686,43 @@ class Wallet:
 
 
 @dataclass(frozen=True, slots=True)
+class WalletTransaction:
+    """Credits added to or taken from a wallet; purchased credits stay `pending` until their
+    invoice is paid, granted ones are `settled` at once."""
+
+    lago_id: str
+    lago_wallet_id: str
+    status: str
+    transaction_status: str
+    transaction_type: str
+    amount: Decimal
+    credit_amount: Decimal
+    lago_invoice_id: str | None = None
+    settled_at: datetime | None = None
+    failed_at: datetime | None = None
+    created_at: datetime | None = None
+    raw: dict[str, Any] = _raw()
+
+    @classmethod
+    def from_api(cls, data: Json) -> WalletTransaction:
+        """Build from a `wallet_transaction` object."""
+        return cls(
+            lago_id=str(data["lago_id"]),
+            lago_wallet_id=str(data.get("lago_wallet_id") or ""),
+            status=str(data.get("status") or ""),
+            transaction_status=str(data.get("transaction_status") or ""),
+            transaction_type=str(data.get("transaction_type") or ""),
+            amount=to_decimal(data.get("amount")) or Decimal(0),
+            credit_amount=to_decimal(data.get("credit_amount")) or Decimal(0),
+            lago_invoice_id=to_str(data.get("lago_invoice_id")),
+            settled_at=to_datetime(data.get("settled_at")),
+            failed_at=to_datetime(data.get("failed_at")),
+            created_at=to_datetime(data.get("created_at")),
+            raw=dict(data),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class PaymentMethod:
     """A payment method synced from the provider (Lago exposes no card brand or last4)."""
 
