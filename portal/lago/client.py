@@ -24,6 +24,9 @@ from portal.lago._responses import error_for_response, parse_json
 from portal.lago.errors import (
     LagoAuthError,
     LagoError,
+    LagoFeatureUnavailable,
+    LagoNotAllowed,
+    LagoPreviewUnavailable,
     LagoTLSError,
     LagoUnexpectedResponse,
 )
@@ -34,7 +37,9 @@ from portal.lago.types import (
     CustomerUsage,
     Health,
     Invoice,
+    InvoicePreview,
     MrrPoint,
+    NoUsageYet,
     Organization,
     Page,
     PageMeta,
@@ -42,6 +47,7 @@ from portal.lago.types import (
     Plan,
     Subscription,
     Wallet,
+    WalletTransaction,
     WebhookEndpoint,
 )
 from portal.lago.urls import API_PREFIX, normalize_api_url
@@ -472,11 +478,88 @@ class LagoClient:
 
     def get_current_usage(
         self, external_customer_id: str, external_subscription_id: str
-    ) -> CustomerUsage:
-        """Usage so far in the current period of one subscription."""
+    ) -> CustomerUsage | NoUsageYet:
+        """Usage so far in the current period of one subscription, or `NoUsageYet` when Lago
+        has no active subscription with this id (405 `no_active_subscription`)."""
         path = f"/customers/{segment(external_customer_id)}/current_usage"
         params = {"external_subscription_id": external_subscription_id}
-        return self._one("GET", path, "customer_usage", CustomerUsage.from_api, params=params)
+        try:
+            return self._one("GET", path, "customer_usage", CustomerUsage.from_api, params=params)
+        except LagoNotAllowed as error:
+            if error.code != "no_active_subscription":
+                raise
+            return NoUsageYet(external_customer_id, external_subscription_id)
+
+    def get_past_usage(
+        self,
+        external_customer_id: str,
+        external_subscription_id: str,
+        *,
+        periods_count: int | None = None,
+        billable_metric_code: str | None = None,
+        page: int = 1,
+    ) -> Page[CustomerUsage]:
+        """Billed usage periods of one subscription, newest first; `periods_count` periods
+        per page (Lago caps the page with it)."""
+        path = f"/customers/{segment(external_customer_id)}/past_usage"
+        params: dict[str, Any] = {"external_subscription_id": external_subscription_id}
+        if periods_count is not None:
+            params["periods_count"] = periods_count
+        if billable_metric_code is not None:
+            params["billable_metric_code"] = billable_metric_code
+        return self.fetch_page(
+            path,
+            "usage_periods",
+            CustomerUsage.from_api,
+            page=page,
+            per_page=periods_count or DEFAULT_PER_PAGE,
+            params=params,
+        )
+
+    def preview_invoice(
+        self,
+        external_customer_id: str,
+        *,
+        plan_code: str | None = None,
+        subscription_ids: tuple[str, ...] | list[str] = (),
+        new_plan_code: str | None = None,
+        terminated_at: datetime | None = None,
+        subscription_at: datetime | None = None,
+        billing_time: str | None = None,
+    ) -> InvoicePreview:
+        """What Lago would invoice: a new subscription to `plan_code`, or for the subscriptions
+        `subscription_ids` a plan change to `new_plan_code`, their termination at
+        `terminated_at`, or (neither) their next invoice. Nothing is stored, so it is retried
+        like a read. Raises `LagoPreviewUnavailable` when this Lago does not preview."""
+        body: dict[str, Any] = {"customer": {"external_id": external_customer_id}}
+        if plan_code is not None:
+            body["plan_code"] = plan_code
+        if subscription_at is not None:
+            body["subscription_at"] = subscription_at
+        if billing_time is not None:
+            body["billing_time"] = billing_time
+        if subscription_ids:
+            wanted: dict[str, Any] = {"external_ids": list(subscription_ids)}
+            if new_plan_code is not None:
+                wanted["plan_code"] = new_plan_code
+            if terminated_at is not None:
+                wanted["terminated_at"] = terminated_at
+            body["subscriptions"] = wanted
+        try:
+            return self._one(
+                "POST",
+                "/invoices/preview",
+                "invoice",
+                InvoicePreview.from_api,
+                body=body,
+                idempotent=True,
+            )
+        except LagoFeatureUnavailable as error:
+            unavailable = LagoPreviewUnavailable(
+                status=error.status, code=error.code, details=error.details
+            )
+            unavailable.request = error.request
+            raise unavailable from error
 
     def list_wallets(
         self, external_customer_id: str, *, per_page: int = DEFAULT_PER_PAGE
@@ -488,6 +571,28 @@ class LagoClient:
     def get_wallet(self, lago_id: str) -> Wallet:
         """One wallet by its Lago id."""
         return self._one("GET", f"/wallets/{segment(lago_id)}", "wallet", Wallet.from_api)
+
+    def top_up_wallet(
+        self,
+        wallet_lago_id: str,
+        *,
+        paid_credits: Decimal | str | None = None,
+        granted_credits: Decimal | str | None = None,
+        name: str | None = None,
+    ) -> list[WalletTransaction]:
+        """Add credits: paid ones are invoiced and stay pending until that invoice is paid,
+        granted ones count at once. Lago answers the purchase first, then the grant. Not
+        retried: a repeat would add the credits twice."""
+        top_up: dict[str, Any] = {"wallet_id": wallet_lago_id}
+        if paid_credits is not None:
+            top_up["paid_credits"] = str(paid_credits)
+        if granted_credits is not None:
+            top_up["granted_credits"] = str(granted_credits)
+        if name is not None:
+            top_up["name"] = name
+        body = self.request("POST", "/wallet_transactions", body={"wallet_transaction": top_up})
+        items = _member(body, "wallet_transactions", list)
+        return [_parse(item, WalletTransaction.from_api, "wallet_transactions") for item in items]
 
     def list_payment_methods(
         self, external_customer_id: str, *, per_page: int = DEFAULT_PER_PAGE

@@ -139,6 +139,18 @@ class LagoFeatureUnavailable(LagoForbidden):
     default_hint = "Ask your Lago administrator to enable it, or turn the feature off in Pier."
 
 
+class LagoPreviewUnavailable(LagoFeatureUnavailable):
+    """This Lago does not preview invoices: 403 `feature_unavailable` without a premium licence,
+    or 405 `premium_integration_missing` for existing subscriptions without the organization's
+    `preview` integration."""
+
+    default_message = "This Lago cannot preview invoices."
+    default_hint = (
+        "Invoice previews need a Lago premium licence, and the preview integration for "
+        "changes to existing subscriptions."
+    )
+
+
 class LagoNotFound(LagoAPIError):
     """404: the object does not exist; `code` names what, e.g. `customer_not_found`."""
 

@@ -532,6 +532,108 @@ class CustomerUsage:
 
 
 @dataclass(frozen=True, slots=True)
+class NoUsageYet:
+    """Lago has no current usage to show: no active subscription with this external id yet
+    (pending, ended, or not created), which Lago answers with 405 `no_active_subscription`."""
+
+    external_customer_id: str
+    external_subscription_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewFee:
+    """One fee of a previewed invoice (a base fee or a usage charge)."""
+
+    item_type: str
+    item_code: str
+    item_name: str
+    amount_cents: int
+    units: Decimal = Decimal(0)
+    external_subscription_id: str | None = None
+    from_datetime: datetime | None = None
+    to_datetime: datetime | None = None
+
+    @classmethod
+    def from_api(cls, data: Json) -> PreviewFee:
+        """Build from a `fees[]` item."""
+        item = mapping(data.get("item"))
+        return cls(
+            item_type=str(item.get("type") or ""),
+            item_code=str(item.get("code") or ""),
+            item_name=str(item.get("invoice_display_name") or item.get("name") or ""),
+            amount_cents=to_cents(data.get("amount_cents") or 0),
+            units=to_decimal(data.get("units")) or Decimal(0),
+            external_subscription_id=to_str(data.get("external_subscription_id")),
+            from_datetime=to_datetime(data.get("from_date")),
+            to_datetime=to_datetime(data.get("to_date")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewCredit:
+    """Credit a previewed invoice would use: a credit note, or the unused paid days of the
+    subscription a change ends."""
+
+    amount_cents: int
+    item_type: str = "credit_note"
+    item_code: str | None = None
+
+    @classmethod
+    def from_api(cls, data: Json) -> PreviewCredit:
+        """Build from a `credits[]` item."""
+        item = mapping(data.get("item"))
+        return cls(
+            amount_cents=to_cents(data.get("amount_cents") or 0),
+            item_type=str(item.get("type") or "credit_note"),
+            item_code=to_str(item.get("code")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class InvoicePreview:
+    """The invoice a subscription change would produce; Lago stores nothing for it."""
+
+    currency: str
+    issuing_date: date | None
+    fees_amount_cents: int
+    total_amount_cents: int
+    taxes_amount_cents: int = 0
+    coupons_amount_cents: int = 0
+    credit_notes_amount_cents: int = 0
+    prepaid_credit_amount_cents: int = 0
+    fees: tuple[PreviewFee, ...] = ()
+    credits: tuple[PreviewCredit, ...] = ()
+    plan_codes: tuple[str, ...] = ()
+    raw: dict[str, Any] = _raw()
+
+    @classmethod
+    def from_api(cls, data: Json) -> InvoicePreview:
+        """Build from the `invoice` object of `POST /invoices/preview`."""
+
+        def cents(name: str) -> int:
+            return to_cents(data.get(name) or 0)
+
+        return cls(
+            currency=str(data.get("currency") or ""),
+            issuing_date=to_date(data.get("issuing_date")),
+            fees_amount_cents=cents("fees_amount_cents"),
+            total_amount_cents=cents("total_amount_cents"),
+            taxes_amount_cents=cents("taxes_amount_cents"),
+            coupons_amount_cents=cents("coupons_amount_cents"),
+            credit_notes_amount_cents=cents("credit_notes_amount_cents"),
+            prepaid_credit_amount_cents=cents("prepaid_credit_amount_cents"),
+            fees=tuple(PreviewFee.from_api(f) for f in objects(data.get("fees"))),
+            credits=tuple(PreviewCredit.from_api(c) for c in objects(data.get("credits"))),
+            plan_codes=tuple(
+                str(s["plan_code"])
+                for s in objects(data.get("subscriptions"))
+                if s.get("plan_code")
+            ),
+            raw=dict(data),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Wallet:
     """Prepaid credits: balances in cents and in credits (a decimal string in Lago)."""
 
@@ -578,6 +680,43 @@ class Wallet:
             paid_top_up_max_amount_cents=to_cents_or_none(data.get("paid_top_up_max_amount_cents")),
             expiration_at=to_datetime(data.get("expiration_at")),
             terminated_at=to_datetime(data.get("terminated_at")),
+            created_at=to_datetime(data.get("created_at")),
+            raw=dict(data),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class WalletTransaction:
+    """Credits added to or taken from a wallet; purchased credits stay `pending` until their
+    invoice is paid, granted ones are `settled` at once."""
+
+    lago_id: str
+    lago_wallet_id: str
+    status: str
+    transaction_status: str
+    transaction_type: str
+    amount: Decimal
+    credit_amount: Decimal
+    lago_invoice_id: str | None = None
+    settled_at: datetime | None = None
+    failed_at: datetime | None = None
+    created_at: datetime | None = None
+    raw: dict[str, Any] = _raw()
+
+    @classmethod
+    def from_api(cls, data: Json) -> WalletTransaction:
+        """Build from a `wallet_transaction` object."""
+        return cls(
+            lago_id=str(data["lago_id"]),
+            lago_wallet_id=str(data.get("lago_wallet_id") or ""),
+            status=str(data.get("status") or ""),
+            transaction_status=str(data.get("transaction_status") or ""),
+            transaction_type=str(data.get("transaction_type") or ""),
+            amount=to_decimal(data.get("amount")) or Decimal(0),
+            credit_amount=to_decimal(data.get("credit_amount")) or Decimal(0),
+            lago_invoice_id=to_str(data.get("lago_invoice_id")),
+            settled_at=to_datetime(data.get("settled_at")),
+            failed_at=to_datetime(data.get("failed_at")),
             created_at=to_datetime(data.get("created_at")),
             raw=dict(data),
         )

@@ -18,6 +18,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--strict", action="store_true", help="answer 400 to off-spec requests")
     parser.add_argument("--validate-responses", action="store_true")
     parser.add_argument("--premium", action="store_true", help="behave like a licensed Lago")
+    parser.add_argument(
+        "--premium-integrations",
+        default="preview",
+        help="comma-separated organization integrations (default: preview; '' for none)",
+    )
     parser.add_argument("--public-url", help="base URL clients use (default: http://host:port)")
     parser.add_argument("--jwt-issuer", help="webhook JWT `iss` (default: the public URL)")
     add_webhook_options(parser, timeout=30.0)
@@ -34,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         strict=args.strict,
         validate_responses=args.validate_responses,
         premium=args.premium,
+        premium_integrations=[n for n in args.premium_integrations.split(",") if n.strip()],
         jwt_issuer=args.jwt_issuer,
     )
     standin = get_standin(app)

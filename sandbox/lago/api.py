@@ -23,12 +23,21 @@ from .resources import (
     payment_methods,
     payments,
     plans,
+    previews,
     subscriptions,
     usage,
     wallets,
     webhook_endpoints,
 )
-from .spec import API_PREFIX, EMPTY_RESPONSES, EXTRA_RESPONSES, EXTRA_ROUTES, Violation
+from .spec import (
+    API_PREFIX,
+    EMPTY_RESPONSES,
+    EXTRA_RESPONSES,
+    EXTRA_ROUTES,
+    UNSAVED_RESPONSES,
+    Violation,
+    fill_unsaved,
+)
 from .state import LAGO_VERSION, current
 
 RESOURCES = (
@@ -41,6 +50,7 @@ RESOURCES = (
     subscriptions,
     events,
     usage,
+    previews,
     invoices,
     payments,
     credit_notes,
@@ -150,11 +160,14 @@ def _check_response(response):
         if like is None:
             return response
         method, path = like[0], API_PREFIX + like[1]
+    body = response.get_data()
+    if response.status_code == 200 and _route_key() in UNSAVED_RESPONSES:
+        body = fill_unsaved(body)
     problems = standin.spec_guard.check_response(
         method,
         path,
         response.status_code,
-        response.get_data(),
+        body,
         response.content_type or "",
         response.headers.items(),
     )

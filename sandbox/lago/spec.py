@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -71,6 +72,24 @@ EXTRA_RESPONSES: dict[tuple[str, int], ExtraResponse] = {
         "add_on",
         like=("get", "/invoices/{lago_id}"),
     ),
+    ("GET /customers/{external_customer_id}/current_usage", 405): ExtraResponse(
+        source="Invoices::CustomerUsageService: not_allowed_failure!(code: "
+        "'no_active_subscription')",
+        like=("post", "/invoices/{lago_id}/retry_payment"),
+    ),
+    ("POST /invoices/preview", 403): ExtraResponse(
+        source="Invoices::PreviewService: forbidden_failure! unless License.premium?",
+        like=("get", "/analytics/mrr"),
+    ),
+    ("POST /invoices/preview", 405): ExtraResponse(
+        source="Invoices::PreviewService: not_allowed_failure!(code: "
+        "'premium_integration_missing') without the organization's preview integration",
+        like=("post", "/invoices/{lago_id}/retry_payment"),
+    ),
+    ("POST /invoices/preview", 422): ExtraResponse(
+        source="Invoices::Preview::SubscriptionsService and friends: validation failures",
+        like=("post", "/subscriptions"),
+    ),
     ("GET /wallets", 404): ExtraResponse(
         source="WalletsController#index: not_found_error(resource: 'customer')",
         like=("get", "/wallets/{lago_id}"),
@@ -84,6 +103,42 @@ EMPTY_RESPONSES: dict[str, str] = {
         "(NOTES §2.5); invoice.generated follows"
     ),
 }
+
+# Routes answering objects lago-api builds without saving them: their ids (and the fees' times)
+# are null where the spec types strings. The body is checked with placeholders in those nulls.
+UNSAVED_RESPONSES: dict[str, str] = {
+    "POST /invoices/preview": (
+        "Invoices::PreviewService serializes Invoice.new, Fee.new, Credit.new and the new "
+        "Subscription.new of a plan change, none of them persisted"
+    ),
+}
+UNSAVED_PLACEHOLDERS: dict[str, Any] = {
+    "lago_id": "1a901a90-1a90-1a90-1a90-1a901a901a90",
+    "lago_invoice_id": "1a901a90-1a90-1a90-1a90-1a901a901a90",
+    "lago_item_id": "1a901a90-1a90-1a90-1a90-1a901a901a90",
+    "lago_customer_id": "1a901a90-1a90-1a90-1a90-1a901a901a90",
+    "lago_subscription_id": "1a901a90-1a90-1a90-1a90-1a901a901a90",
+    "external_id": "unsaved",
+    "sequential_id": 0,
+    "created_at": "1970-01-01T00:00:00Z",
+}
+
+
+def fill_unsaved(body: bytes) -> bytes:
+    """The body with UNSAVED_PLACEHOLDERS in the null ids, for checking against the spec."""
+
+    def fill(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {
+                k: UNSAVED_PLACEHOLDERS[k] if v is None and k in UNSAVED_PLACEHOLDERS else fill(v)
+                for k, v in node.items()
+            }
+        if isinstance(node, list):
+            return [fill(item) for item in node]
+        return node
+
+    return json.dumps(fill(json.loads(body))).encode()
+
 
 # Response fields lago-api's serializers emit as null although the spec types them non-null.
 # They are made nullable in memory (the vendored file stays byte-for-byte); each names its source.

@@ -38,6 +38,9 @@ class StandinConfig:
     validate_responses: bool = False
     seed: bool = False
     premium: bool = False
+    # Organization#premium_integrations (each also needs `premium`); `preview` previews invoices
+    # of stored subscriptions.
+    premium_integrations: list[str] = field(default_factory=lambda: ["preview"])
     public_url: str | None = None
     jwt_issuer: str | None = None
     webhook_timeout: float = 30.0
@@ -55,6 +58,7 @@ class StandinConfig:
         "validate_requests",
         "validate_responses",
         "premium",
+        "premium_integrations",
         "public_url",
         "jwt_issuer",
         "webhook_timeout",

@@ -107,7 +107,7 @@ def test_current_usage_prices_the_period_so_far(acme):
     # 25.5 GB minus 5 free = 20.5 -> 3 packages of 10 at $5.
     assert charge["amount_cents"] == 1500
     assert usage["amount_cents"] == usage["total_amount_cents"] == 1500
-    assert unknown.json()["code"] == "subscription_not_found"
+    assert unknown.json()["code"] == "no_active_subscription"
 
 
 def test_graduated_and_volume_charges(acme):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from .billing_helpers import START, add_endpoint, customer, invoices, ok, payloads, subscribe
@@ -66,6 +68,41 @@ def test_paid_credits_wait_for_payment(acme):
     assert after["balance_cents"] == 5000
     assert after["credits_balance"] == "100.0"
     assert payloads(acme, "invoice.payment_failure")
+
+
+def test_top_up_lists_paid_credits_first_and_only_granted_settle_at_once(acme):
+    acme.set_payments("acme", outcomes=["failed", "succeeded"])
+    with acme.client() as client:
+        wallet = create_wallet(client)
+        acme.settle()
+        first = len(acme.webhooks())
+        paid, granted = top_up(client, wallet["lago_id"], granted_credits="5", paid_credits="20")
+        before = ok(client.get(f"/wallets/{wallet['lago_id']}"))["wallet"]
+        [credit_invoice] = invoices(client, invoice_type="credit")
+        ok(client.post(f"/invoices/{credit_invoice['lago_id']}/retry_payment"))
+        after = ok(client.get(f"/wallets/{wallet['lago_id']}"))["wallet"]
+    assert (paid["transaction_status"], paid["status"], paid["settled_at"]) == (
+        "purchased",
+        "pending",
+        None,
+    )
+    assert (granted["transaction_status"], granted["status"]) == ("granted", "settled")
+    assert paid["lago_invoice_id"] == credit_invoice["lago_id"]
+    assert credit_invoice["status"] == "finalized"
+    assert before["balance_cents"] == 500
+    assert after["balance_cents"] == 2500
+    sent = [
+        (w["webhook_type"], json.loads(w["payload"]).get("wallet_transaction", {}).get("status"))
+        for w in acme.webhooks()[first:]
+    ]
+    # Both transactions are announced (paid first), then the credit invoice; the paid credits
+    # are settled once their invoice is paid.
+    assert sent[:3] == [
+        ("wallet_transaction.created", "pending"),
+        ("wallet_transaction.created", "settled"),
+        ("invoice.paid_credit_added", None),
+    ]
+    assert ("wallet_transaction.updated", "settled") in sent[3:]
 
 
 def test_voided_credits_and_validation(acme):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -78,10 +79,20 @@ def _subscription_fee(standin: Standin, sub: dict[str, Any]) -> tuple[dict, dict
     return fee, invoice
 
 
-def create_from_termination(
-    standin: Standin, sub: dict[str, Any], at: datetime, *, refund: bool, upgrade: bool
-) -> dict[str, Any] | None:
-    """Credit the unused days of the last paid-in-advance period (day price x days left)."""
+@dataclass
+class TerminationCredit:
+    """What ending a subscription early credits: unused paid days of its last base fee."""
+
+    amount_cents: int
+    fee: dict[str, Any]
+    invoice: dict[str, Any]
+
+
+def termination_credit(
+    standin: Standin, sub: dict[str, Any], at: datetime, *, upgrade: bool
+) -> TerminationCredit | None:
+    """The day price of the last paid-in-advance period times the days left (none when
+    nothing is left to credit); nothing is stored."""
     last = _subscription_fee(standin, sub)
     if last is None:
         return None
@@ -108,8 +119,18 @@ def create_from_termination(
     )
     amount = int((day_price * remaining).quantize(Decimal(1), rounding=ROUND_HALF_UP)) - credited
     amount = min(amount, fee["amount_cents"] - credited)
-    if amount <= 0:
+    return TerminationCredit(amount, fee, invoice) if amount > 0 else None
+
+
+def create_from_termination(
+    standin: Standin, sub: dict[str, Any], at: datetime, *, refund: bool, upgrade: bool
+) -> dict[str, Any] | None:
+    """Issue the credit note for the unused days (see `termination_credit`)."""
+    found = termination_credit(standin, sub, at, upgrade=upgrade)
+    if found is None:
         return None
+    amount, fee, invoice = found.amount_cents, found.fee, found.invoice
+    tz = zone(subscriptions.tz_of(standin, sub))
     paid = invoice["payment_status"] == "succeeded"
     refund_amount = amount if refund and paid else 0
     credit_amount = amount - refund_amount
@@ -140,20 +161,25 @@ def create_from_termination(
     return note
 
 
+def available_for(standin: Standin, customer_id: str, currency: str) -> list[dict[str, Any]]:
+    """The customer's credit notes with credit left in this currency, oldest first."""
+    return standin.store.all(
+        KIND,
+        newest_first=False,
+        where=lambda n: (
+            n["customer_id"] == customer_id
+            and n["credit_status"] == "available"
+            and n["balance_amount_cents"] > 0
+            and n["currency"] == currency
+        ),
+    )
+
+
 def apply_to_invoice(standin: Standin, invoice: dict[str, Any]) -> list[dict[str, Any]]:
     """Use the customer's available credit notes on an invoice (oldest first)."""
     remaining = invoice["fees_amount_cents"]
     credits = []
-    available = standin.store.all(
-        KIND,
-        newest_first=False,
-        where=lambda n: (
-            n["customer_id"] == invoice["customer_id"]
-            and n["credit_status"] == "available"
-            and n["balance_amount_cents"] > 0
-            and n["currency"] == invoice["currency"]
-        ),
-    )
+    available = available_for(standin, invoice["customer_id"], invoice["currency"])
     for note in available:
         if remaining <= 0:
             break

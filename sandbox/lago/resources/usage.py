@@ -1,4 +1,5 @@
-"""Usage from events: aggregation, charge models, and `GET /customers/{id}/current_usage`.
+"""Usage from events: aggregation, charge models, `GET /customers/{id}/current_usage` and
+`GET /customers/{id}/past_usage`.
 
 Supported aggregations: count, sum, max, unique count, latest (weighted sum is summed).
 Charge models: standard, package, percentage, graduated, graduated percentage, volume and
@@ -16,11 +17,11 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
-from .. import errors
-from ..clock import iso
+from .. import errors, pagination
+from ..clock import iso, parse_iso
 from ..periods import local_date, zone
 from ..state import Standin, current
-from . import customers, events, subscriptions
+from . import Problems, billable_metrics, blank, customers, events, subscriptions
 
 bp = Blueprint("usage", __name__)
 
@@ -230,12 +231,120 @@ def ongoing_usage_cents(standin: Standin, customer_id: str) -> int:
 
 @bp.get("/customers/<external_customer_id>/current_usage")
 def get_current_usage(external_customer_id: str):
+    """Invoices::CustomerUsageService: 405 `no_active_subscription` unless the customer has an
+    active subscription with this external id (also when the parameter is missing)."""
     standin = current()
     customer = customers.get_or_404(standin, external_customer_id)
-    external_id = request.args.get("external_subscription_id")
-    if not external_id:
-        raise errors.missing_param("external_subscription_id")
+    external_id = request.args.get("external_subscription_id") or ""
     subscription = subscriptions.find_active(standin, external_id)
     if subscription is None or subscription["customer_id"] != customer["id"]:
-        raise errors.not_found("subscription")
+        raise errors.not_allowed("no_active_subscription")
     return jsonify(customer_usage=current_usage(standin, customer, subscription))
+
+
+# --- past usage (PastUsageQuery) ------------------------------------------------------------
+
+
+@dataclass
+class UsagePeriod:
+    """One billed period of a subscription: the invoice and its billing period entry."""
+
+    invoice: dict[str, Any]
+    period: dict[str, Any]
+
+
+def past_periods(
+    standin: Standin, customer: dict[str, Any], external_subscription_id: str
+) -> list[UsagePeriod]:
+    """Every invoiced period of the subscriptions with this external id, newest charges first.
+
+    lago-api reads one InvoiceSubscription per invoice and subscription; the stand-in's
+    invoices may list a subscription twice (the ended period's usage and the new period's
+    advance fee), and the earliest charges window is the one whose usage was billed.
+    """
+    found: dict[tuple[str, str], UsagePeriod] = {}
+    for invoice in standin.store.all("invoice", where=lambda i: i["customer_id"] == customer["id"]):
+        for period in invoice.get("billing_periods", []):
+            if period["external_subscription_id"] != external_subscription_id:
+                continue
+            key = (invoice["id"], period["lago_subscription_id"])
+            known = found.get(key)
+            if (
+                known is None
+                or period["charges_from_datetime"] < known.period["charges_from_datetime"]
+            ):
+                found[key] = UsagePeriod(invoice, period)
+    ordered = sorted(found.values(), key=lambda u: u.invoice["id"])
+    ordered.sort(key=lambda u: u.invoice["created_at"], reverse=True)
+    ordered.sort(key=lambda u: parse_iso(u.period["charges_from_datetime"]), reverse=True)
+    return ordered
+
+
+def _fee_usage(standin: Standin, fee: dict[str, Any], sub: dict[str, Any]) -> ChargeUsage | None:
+    plan = subscriptions.plan_of(standin, sub)
+    charge = next((c for c in plan.get("charges", []) if c["id"] == fee.get("charge_id")), None)
+    metric = standin.store.get("billable_metric", fee["item"]["lago_item_id"], include_deleted=True)
+    if charge is None or metric is None:
+        return None
+    units = to_decimal(fee["units"]) or Decimal(0)
+    return ChargeUsage(charge, metric, units, fee.get("events_count") or 0, fee["amount_cents"])
+
+
+def serialize_past_usage(
+    standin: Standin, item: UsagePeriod, metric_code: str | None
+) -> dict[str, Any]:
+    """V1::Customers::PastUsageSerializer: amounts are the whole invoice's fees, the charges
+    are this subscription's usage fees."""
+    invoice = item.invoice
+    sub = standin.store.get(subscriptions.KIND, item.period["lago_subscription_id"])
+    charges = []
+    for fee in invoice["fees"]:
+        if fee["fee_type"] != "charge" or sub is None:
+            continue
+        if fee.get("subscription_id") != sub["id"]:
+            continue
+        found = _fee_usage(standin, fee, sub)
+        if found is not None and metric_code in (None, found.metric["code"]):
+            charges.append(serialize_charge_usage(found, invoice["currency"]))
+    return {
+        "from_datetime": item.period["charges_from_datetime"],
+        "to_datetime": item.period["charges_to_datetime"],
+        "issuing_date": invoice["issuing_date"],
+        "currency": invoice["currency"],
+        "amount_cents": invoice["fees_amount_cents"],
+        "total_amount_cents": invoice["fees_amount_cents"],
+        "taxes_amount_cents": 0,
+        "lago_invoice_id": invoice["id"],
+        "charges_usage": charges,
+    }
+
+
+@bp.get("/customers/<external_customer_id>/past_usage")
+def get_past_usage(external_customer_id: str):
+    """PastUsageQuery: `external_subscription_id` is mandatory; `periods_count` caps the page
+    (Kaminari's `limit` after `per`, so the offset still counts in `per_page`)."""
+    standin = current()
+    args = request.args
+    external_id = args.get("external_subscription_id")
+    problems = Problems()
+    if blank(external_id):
+        problems.add("external_subscription_id", "value_is_mandatory")
+    problems.raise_if_any()
+    metric_code = args.get("billable_metric_code") or None
+    if metric_code and billable_metrics.find(standin, metric_code) is None:
+        raise errors.not_found("billable_metric")
+    customer = customers.find(standin, external_customer_id)
+    found = past_periods(standin, customer, external_id) if customer else []
+    page, per_page = pagination.page_and_limit(args)
+    offset = (page - 1) * per_page
+    limit = per_page
+    if args.get("periods_count") is not None:
+        limit = pagination.ruby_to_i(args["periods_count"])
+    meta = pagination.meta(len(found), offset // limit + 1 if limit else page, limit)
+    return jsonify(
+        usage_periods=[
+            serialize_past_usage(standin, item, metric_code)
+            for item in found[offset : offset + limit]
+        ],
+        meta=meta,
+    )

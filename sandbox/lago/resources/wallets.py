@@ -325,56 +325,56 @@ def add_transactions(
     voided: Decimal | None,
     options: dict[str, Any],
 ) -> list[dict[str, Any]]:
-    """Create the transactions of a top-up (granted, then paid, then voided)."""
+    """WalletTransactions::CreateFromParamsService: the paid credits (pending), the granted
+    credits (settled at once), the voided credits, each announced by wallet_transaction.created
+    in that order; then BillPaidCreditJob invoices the paid credits, which settle once that
+    invoice is paid (wallet_transaction.updated)."""
     created = []
     rate = wallet["rate_amount"]
-    if granted:
-        cents = _cents(granted, rate)
-        transaction = _new_transaction(
-            standin,
-            wallet,
-            status="settled",
-            transaction_status="granted",
-            transaction_type="inbound",
-            amount_cents=cents,
-            options=options,
-        )
-        wallet = _change_balance(standin, wallet, cents, granted=True)
-        emit_transaction(standin, "wallet_transaction.created", transaction)
-        created.append(transaction)
+    purchase = None
     if paid:
-        cents = _cents(paid, rate)
-        transaction = _new_transaction(
+        purchase = _new_transaction(
             standin,
             wallet,
             status="pending",
             transaction_status="purchased",
             transaction_type="inbound",
-            amount_cents=cents,
+            amount_cents=_cents(paid, rate),
             options=options,
         )
-        emit_transaction(standin, "wallet_transaction.created", transaction)
-        invoice = _credit_invoice(standin, wallet, transaction, paid)
-        transaction = standin.store.get(TRANSACTION_KIND, transaction["id"]) or transaction
-        if transaction.get("invoice_id") is None:
-            transaction["invoice_id"] = invoice["id"]
-            transaction = standin.store.save(TRANSACTION_KIND, transaction)
-        created.append(transaction)
-        wallet = standin.store.get(KIND, wallet["id"]) or wallet
+        created.append(purchase)
+    if granted:
+        cents = _cents(granted, rate)
+        created.append(
+            _new_transaction(
+                standin,
+                wallet,
+                status="settled",
+                transaction_status="granted",
+                transaction_type="inbound",
+                amount_cents=cents,
+                options=options,
+            )
+        )
+        wallet = _change_balance(standin, wallet, cents, granted=True)
     if voided:
         cents = _cents(voided, rate)
-        transaction = _new_transaction(
-            standin,
-            wallet,
-            status="settled",
-            transaction_status="voided",
-            transaction_type="outbound",
-            amount_cents=cents,
-            options=options,
+        created.append(
+            _new_transaction(
+                standin,
+                wallet,
+                status="settled",
+                transaction_status="voided",
+                transaction_type="outbound",
+                amount_cents=cents,
+                options=options,
+            )
         )
         wallet = _change_balance(standin, wallet, -cents)
+    for transaction in created:
         emit_transaction(standin, "wallet_transaction.created", transaction)
-        created.append(transaction)
+    if purchase is not None and paid is not None:
+        _credit_invoice(standin, wallet, purchase, paid)
     refresh_ongoing_balances(standin, wallet["customer_id"])
     return created
 
@@ -490,6 +490,15 @@ def apply_to_invoice(standin: Standin, invoice: dict[str, Any]) -> tuple[int, in
         )
         emit_transaction(standin, "wallet_transaction.created", transaction)
     return applied, granted_used, purchased_used
+
+
+def available_cents(standin: Standin, customer_id: str, currency: str) -> int:
+    """What the customer's active wallets in this currency could pay."""
+    return sum(
+        max(w["balance_cents"], 0)
+        for w in active_for_customer(standin, customer_id)
+        if w["currency"] == currency
+    )
 
 
 def recredit(standin: Standin, invoice: dict[str, Any]) -> None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from portal.lago import LagoClient
 from portal.models import BillingAccount, Notice
 from tests.integration.handlers.support import (
+    EXTERNAL_ID,
     create_lago_customer,
     deliver,
     lago_call,
@@ -41,6 +45,26 @@ def test_granted_credits_show_the_balance_lago_holds(app, acme, outbox):
     assert account.wallet_credits == "25.0"
     assert account.wallet_currency == "USD"
     assert account.wallet_depleted_at is None
+
+
+def test_paid_credits_count_once_their_invoice_is_paid(app, acme, outbox):
+    create_lago_customer(outbox.standin)
+    wallet = create_wallet(outbox.standin, credits="0")
+    outbox.standin.set_payments(EXTERNAL_ID, outcomes=["failed", "succeeded"])
+    with LagoClient(outbox.standin.url, outbox.standin.api_key, max_retries=0) as lago:
+        paid, granted = lago.top_up_wallet(
+            wallet["lago_id"], paid_credits="20", granted_credits=Decimal("5")
+        )
+    assert (paid.transaction_status, paid.status, paid.settled_at) == ("purchased", "pending", None)
+    assert (granted.transaction_status, granted.status) == ("granted", "settled")
+    outbox.dispatch_new()
+    # The purchase is not paid yet: only the granted credits are on the account.
+    assert rows(app, BillingAccount)[0].wallet_balance_cents == 500
+
+    lago_call(outbox.standin, "POST", f"/invoices/{paid.lago_invoice_id}/retry_payment")
+    handled = dict(outbox.dispatch_new())
+    assert handled["wallet_transaction.updated"].note is None
+    assert rows(app, BillingAccount)[0].wallet_balance_cents == 2500
 
 
 def test_a_stale_depletion_hint_is_checked_with_lago(app, acme, outbox):
