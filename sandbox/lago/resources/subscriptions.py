@@ -652,38 +652,38 @@ def _create_new(
     return sub
 
 
-def _inherited(current_sub: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    """What a plan change takes over from the current subscription unless the request says."""
+def _successor(
+    standin: Standin, current_sub: dict[str, Any], plan: dict[str, Any], params: dict[str, Any]
+) -> dict[str, Any]:
+    """A pending next subscription on the new plan, in place of any pending downgrade (canceled
+    without a webhook). It takes over the current one's dates and, unless the request says,
+    its ending, invoice consolidation and purchase order number."""
+    pending = pending_next(standin, current_sub)
+    if pending is not None:
+        cancel(standin, pending)
     inherited = {
         "subscription_at": current_sub["subscription_at"],
         "billing_time": current_sub["billing_time"],
     }
     for name in ("ending_at", "consolidate_invoice", "purchase_order_number"):
         inherited[name] = params[name] if name in params else current_sub.get(name)
-    return dict(params) | inherited
+    fields = _new_subscription(
+        standin,
+        customer_of(standin, current_sub),
+        plan,
+        dict(params) | inherited,
+        previous_subscription_id=current_sub["id"],
+    )
+    return standin.store.insert(KIND, fields, key=current_sub["external_id"])
 
 
 def upgrade(
     standin: Standin, current_sub: dict[str, Any], plan: dict[str, Any], params: dict[str, Any]
 ) -> dict[str, Any]:
-    """PlanUpgradeService: a pending downgrade is canceled (no webhook), the new plan starts now,
-    and one invoice bills the old subscription's end and the new one's start."""
+    """PlanUpgradeService: the new plan starts now, and one invoice bills the old
+    subscription's end and the new one's start."""
     now = standin.clock.now()
-    customer = customer_of(standin, current_sub)
-    pending = pending_next(standin, current_sub)
-    if pending is not None:
-        cancel(standin, pending)
-    new_sub = standin.store.insert(
-        KIND,
-        _new_subscription(
-            standin,
-            customer,
-            plan,
-            _inherited(current_sub, params),
-            previous_subscription_id=current_sub["id"],
-        ),
-        key=current_sub["external_id"],
-    )
+    new_sub = _successor(standin, current_sub, plan, params)
     new_sub["status"] = "active"
     new_sub["started_at"] = new_sub["activated_at"] = iso(now)
     new_sub["next_billing_at"] = iso(current_period(standin, new_sub, now).end)
@@ -696,6 +696,7 @@ def upgrade(
     emit(standin, "subscription.started", new_sub)
     bills = [b for b in (old_bill, start_bill) if b is not None]
     if bills:
+        customer = customer_of(standin, current_sub)
         invoices.bill(standin, customer, bills, at=now + timedelta(seconds=1))
     return standin.store.get(KIND, new_sub["id"]) or new_sub
 
@@ -703,23 +704,9 @@ def upgrade(
 def downgrade(
     standin: Standin, current_sub: dict[str, Any], plan: dict[str, Any], params: dict[str, Any]
 ) -> dict[str, Any]:
-    """PlanDowngradeService: a pending next subscription from the end of the period (an earlier
-    one is canceled without a webhook); `subscription.updated` for the current one."""
-    customer = customer_of(standin, current_sub)
-    pending = pending_next(standin, current_sub)
-    if pending is not None:
-        cancel(standin, pending)
-    standin.store.insert(
-        KIND,
-        _new_subscription(
-            standin,
-            customer,
-            plan,
-            _inherited(current_sub, params),
-            previous_subscription_id=current_sub["id"],
-        ),
-        key=current_sub["external_id"],
-    )
+    """PlanDowngradeService: a pending next subscription from the end of the period;
+    `subscription.updated` for the current one, which the answer returns."""
+    _successor(standin, current_sub, plan, params)
     emit(standin, "subscription.updated", current_sub)
     return current_sub
 
