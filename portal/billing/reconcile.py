@@ -21,6 +21,7 @@ SUBSCRIPTION_FIELDS = (
     "status",
     "plan_code",
     "next_plan_code",
+    "pending_plan_code",
     "ending_at",
     "trial_ended_at",
     "current_period_ending_at",
@@ -77,17 +78,23 @@ def reconcile_tenant(tenant: Tenant) -> Repair:
     mirror.link_customer(tenant, customer)
 
     statuses = ["active", "pending", "terminated", "canceled"]
-    for subscription in client.list_subscriptions(
+    subscriptions = client.list_subscriptions(
         external_customer_id=tenant.external_id, statuses=statuses
-    ):
-        stored = db.session.scalar(
-            sa.select(SubscriptionMirror).filter_by(lago_id=subscription.lago_id)
+    )
+    before = {
+        subscription.lago_id: _snapshot(
+            db.session.scalar(
+                sa.select(SubscriptionMirror).filter_by(lago_id=subscription.lago_id)
+            ),
+            SUBSCRIPTION_FIELDS,
         )
-        before = _snapshot(stored, SUBSCRIPTION_FIELDS)
-        written = mirror.upsert_subscription(tenant, subscription, now)
-        changed = _changed(before, written.row, SUBSCRIPTION_FIELDS) if written.applied else []
+        for subscription in subscriptions
+    }
+    for written in mirror.upsert_subscriptions(tenant, subscriptions, now):
+        row = written.row
+        changed = _changed(before[row.lago_id], row, SUBSCRIPTION_FIELDS) if written.applied else []
         if changed:
-            repair.fixed.append(f"subscription {subscription.external_id}: {', '.join(changed)}")
+            repair.fixed.append(f"subscription {row.external_id}: {', '.join(changed)}")
 
     since = (now - RECENT_INVOICES).date().isoformat()
     for invoice in client.list_invoices(
