@@ -217,6 +217,50 @@ def upsert_subscription(
     )
 
 
+def upsert_subscriptions(
+    tenant: Tenant, subscriptions: list[Subscription], source_at: datetime
+) -> list[Upserted]:
+    """Write several records at once (earliest start first, so a plan change's trial counts
+    from the first start), then note the scheduled downgrades they show."""
+    ordered = sorted(
+        subscriptions,
+        key=lambda s: (s.started_at is None, s.started_at or s.created_at or source_at),
+    )
+    written = [upsert_subscription(tenant, subscription, source_at) for subscription in ordered]
+    for external_id in {subscription.external_id for subscription in subscriptions}:
+        note_scheduled_downgrade(tenant, external_id)
+    return written
+
+
+def note_scheduled_downgrade(tenant: Tenant, external_id: str) -> None:
+    """Mark on the active record of this external id the downgrade Lago has scheduled.
+
+    A downgrade is scheduled when a pending record follows the active one: same external id,
+    and its previous plan is the active one's plan (a record that starts in the future has no
+    previous plan). Lago's `next_plan_code` alone does not say so: after a plan change the ended
+    record names its successor there too. The new plan takes over on the active record's
+    `downgrade_plan_date`.
+    """
+    records = db.session.scalars(
+        sa.select(SubscriptionMirror).where(
+            SubscriptionMirror.tenant_id == tenant.id,
+            SubscriptionMirror.external_id == external_id,
+        )
+    ).all()
+    pending = [r for r in records if r.status == "pending" and r.previous_plan_code]
+    for record in records:
+        follower = next(
+            (
+                p
+                for p in pending
+                if record.status == "active" and p.previous_plan_code == record.plan_code
+            ),
+            None,
+        )
+        record.pending_plan_code = follower.plan_code if follower else None
+        record.pending_plan_starts_at = record.downgrade_plan_date if follower else None
+
+
 def subscription_said_at(subscription: Subscription) -> datetime | None:
     """The latest moment a subscription's own timestamps record (Lago sends no updated_at)."""
     moments = [

@@ -23,6 +23,7 @@ SUBSCRIPTION_FIELDS = (
     "status",
     "plan_code",
     "next_plan_code",
+    "pending_plan_code",
     "ending_at",
     "trial_ended_at",
     "current_period_ending_at",
@@ -65,18 +66,24 @@ def _changed(before: dict | None, after, names) -> list[str]:
 
 def pull_subscriptions(tenant: Tenant, client: LagoClient, now: datetime) -> list[str]:
     """Write every subscription Lago lists for the tenant; returns what changed, in words."""
-    changes = []
-    for subscription in client.list_subscriptions(
+    subscriptions = client.list_subscriptions(
         external_customer_id=tenant.external_id, statuses=LISTED_STATUSES
-    ):
-        stored = db.session.scalar(
-            sa.select(SubscriptionMirror).filter_by(lago_id=subscription.lago_id)
+    )
+    before = {
+        subscription.lago_id: _snapshot(
+            db.session.scalar(
+                sa.select(SubscriptionMirror).filter_by(lago_id=subscription.lago_id)
+            ),
+            SUBSCRIPTION_FIELDS,
         )
-        before = _snapshot(stored, SUBSCRIPTION_FIELDS)
-        written = mirror.upsert_subscription(tenant, subscription, now)
-        changed = _changed(before, written.row, SUBSCRIPTION_FIELDS) if written.applied else []
+        for subscription in subscriptions
+    }
+    changes = []
+    for written in mirror.upsert_subscriptions(tenant, subscriptions, now):
+        row = written.row
+        changed = _changed(before[row.lago_id], row, SUBSCRIPTION_FIELDS) if written.applied else []
         if changed:
-            changes.append(f"subscription {subscription.external_id}: {', '.join(changed)}")
+            changes.append(f"subscription {row.external_id}: {', '.join(changed)}")
     return changes
 
 

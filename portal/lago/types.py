@@ -363,11 +363,6 @@ class Subscription:
         """True while the subscription bills."""
         return self.status == "active"
 
-    @property
-    def has_scheduled_downgrade(self) -> bool:
-        """True when a cheaper plan takes over at the end of the period."""
-        return self.next_plan_code is not None
-
     @classmethod
     def from_api(cls, data: Json) -> Subscription:
         """Build from a `subscription` object (with its `plan` when included)."""

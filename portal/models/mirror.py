@@ -48,6 +48,10 @@ class SubscriptionMirror(Timestamps, db.Model):
     next_plan_code: Mapped[str | None] = mapped_column(sa.String(255))
     downgrade_plan_date: Mapped[datetime | None] = mapped_column(UTCDateTime)
     previous_plan_code: Mapped[str | None] = mapped_column(sa.String(255))
+    # A scheduled downgrade, set only from the pending subscription that follows this active one
+    # (Lago's next_plan_code also names the plan that replaced an ended subscription).
+    pending_plan_code: Mapped[str | None] = mapped_column(sa.String(255))
+    pending_plan_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     source_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)  # when Lago said so
 
 

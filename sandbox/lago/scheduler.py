@@ -139,49 +139,62 @@ def _billing_due(standin: Standin) -> datetime | None:
 
 def _bill(standin: Standin, at: datetime) -> list[Record]:
     """Clock::SubscriptionsBillerJob: one invoice per customer for the subscriptions whose
-    period ended; a scheduled downgrade replaces its subscription at the boundary."""
-    grouped: dict[str, list[subscriptions.Bill]] = {}
-    started: list[Record] = []
+    period ended (a subscription with `consolidate_invoice: false` gets its own); a scheduled
+    downgrade replaces its subscription at the boundary, on an invoice of its own."""
+    grouped: dict[tuple[str, str], list[subscriptions.Bill]] = {}
     done: list[Record] = []
     for sub in _subs(standin, "active"):
         boundary = parse_iso(sub.get("next_billing_at"))
         if boundary is None or boundary > at:
             continue
-        following = subscriptions.next_subscription(standin, sub)
+        following = subscriptions.pending_next(standin, sub)
         if following is not None:
-            sub["status"] = "terminated"
-            sub["terminated_at"] = iso(boundary)
-            following["status"] = "active"
-            following["started_at"] = iso(boundary)
-            following["next_billing_at"] = iso(
-                subscriptions.current_period(standin, following, boundary).end
-            )
-        else:
-            sub["next_billing_at"] = iso(subscriptions.current_period(standin, sub, boundary).end)
-        bills = subscriptions.bill_boundary(standin, sub, boundary, next_sub=following)
+            done.append(_switch_to_downgrade(standin, sub, following, boundary, at))
+            continue
+        sub["next_billing_at"] = iso(subscriptions.current_period(standin, sub, boundary).end)
+        bills = subscriptions.bill_boundary(standin, sub, boundary)
         sub = subscriptions.save(standin, sub)
-        if following is not None:
-            following = subscriptions.save(standin, following)
-            subscriptions.emit(standin, "subscription.terminated", sub)
-            started.append(following)
         for item in bills:
-            item.subscription = (
-                standin.store.get(subscriptions.KIND, item.subscription["id"]) or item.subscription
-            )
-        grouped.setdefault(sub["customer_id"], []).extend(bills)
-    for following in started:
-        subscriptions.emit(standin, "subscription.started", following)
-    for customer_id, bills in grouped.items():
-        customer = customers.get_by_id(standin, customer_id)
-        invoice = invoices.bill(standin, customer, bills, at=at)
-        done.append(
-            {
-                "job": "bill_customers",
-                "invoice": invoice["id"],
-                "subscriptions": sorted({b.subscription["id"] for b in bills}),
-            }
-        )
+            item.subscription = sub
+        alone = sub["id"] if sub.get("consolidate_invoice") is False else ""
+        grouped.setdefault((sub["customer_id"], alone), []).extend(bills)
+    for (customer_id, _), bills in grouped.items():
+        done.append(_invoice(standin, customer_id, bills, at))
     return done
+
+
+def _switch_to_downgrade(
+    standin: Standin, sub: Record, following: Record, boundary: datetime, at: datetime
+) -> Record:
+    """Subscriptions::ActivateService#activate_for_downgrade: the old subscription ends, the
+    pending one starts, and both are billed together (`subscription.terminated`, then started)."""
+    sub["status"] = "terminated"
+    sub["terminated_at"] = iso(boundary)
+    following["status"] = "active"
+    following["started_at"] = following["activated_at"] = iso(boundary)
+    following["next_billing_at"] = iso(
+        subscriptions.current_period(standin, following, boundary).end
+    )
+    bills = subscriptions.bill_boundary(standin, sub, boundary, next_sub=following)
+    sub = subscriptions.save(standin, sub)
+    following = subscriptions.save(standin, following)
+    for item in bills:
+        item.subscription = following if item.subscription["id"] == following["id"] else sub
+    subscriptions.emit(standin, "subscription.terminated", sub)
+    subscriptions.emit(standin, "subscription.started", following)
+    return _invoice(standin, sub["customer_id"], bills, at)
+
+
+def _invoice(
+    standin: Standin, customer_id: str, bills: list[subscriptions.Bill], at: datetime
+) -> Record:
+    customer = customers.get_by_id(standin, customer_id)
+    invoice = invoices.bill(standin, customer, bills, at=at)
+    return {
+        "job": "bill_customers",
+        "invoice": invoice["id"],
+        "subscriptions": sorted({b.subscription["id"] for b in bills}),
+    }
 
 
 # --- finalize drafts after the grace period (:20) ------------------------------------------

@@ -179,6 +179,12 @@ SPEC_GAPS: tuple[tuple[str, tuple[str, ...], str], ...] = (
         "null on pay-in-arrears plans (credit notes only cover pay-in-advance time, NOTES §2.4)",
     ),
     (
+        "SubscriptionObject",
+        ("cancellation_reason",),
+        "typed string|null and described as null unless payment gating canceled it, but its enum "
+        "lacks null; V1::SubscriptionSerializer: model.cancellation_reason",
+    ),
+    (
         "PaymentMethodReference",
         ("payment_method_id",),
         "V1::SubscriptionSerializer / WalletSerializer / WalletTransactionSerializer"

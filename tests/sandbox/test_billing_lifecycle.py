@@ -163,24 +163,38 @@ def test_arrears_plan_is_billed_after_the_period_and_a_quarter_jump_bills_each_m
     ]
 
 
-def test_downgrade_takes_effect_at_the_boundary(lago_standin, inbox):
+def test_downgrade_takes_effect_at_the_boundary_on_an_invoice_of_its_own(lago_standin, inbox):
     with lago_standin.client() as client:
         business = subscribe(client, "business")
         subscribe(client, "pro")
+        subscribe(client, "pro", "sub_2")
         ran = lago_standin.travel_to("2030-02-01T00:30:00Z")
         active = ok(client.get("/subscriptions/sub_1"))["subscription"]
         old = ok(client.get("/subscriptions/sub_1", params={"status": "terminated"}))
-        latest = invoices(client)[0]
-        detail = ok(client.get(f"/invoices/{latest['lago_id']}"))["invoice"]
-    assert [r["job"] for r in ran] == ["bill_customers"]
+        february = [i for i in invoices(client) if i["issuing_date"] == "2030-02-01"]
+        details = [ok(client.get(f"/invoices/{i['lago_id']}"))["invoice"] for i in february]
+    assert [r["job"] for r in ran] == ["bill_customers", "bill_customers"]
     assert active["plan_code"] == "pro"
     assert active["started_at"] == "2030-02-01T00:00:00Z"
     assert active["previous_plan_code"] == "business"
     assert old["subscription"]["lago_id"] == business["lago_id"]
     assert old["subscription"]["terminated_at"] == "2030-02-01T00:00:00Z"
-    plans = {f["item"]["code"] for f in detail["fees"] if f["item"]["type"] == "subscription"}
+    # After the switch, the old record names its successor and the day it started.
+    assert old["subscription"]["next_plan_code"] == "pro"
+    assert old["subscription"]["downgrade_plan_date"] == "2030-02-01"
+    [switch] = [
+        d
+        for d in details
+        if {p["external_subscription_id"] for p in d["billing_periods"]} == {"sub_1"}
+    ]
+    reasons = {p["lago_subscription_id"]: p["invoicing_reason"] for p in switch["billing_periods"]}
+    assert reasons == {
+        business["lago_id"]: "subscription_terminating",
+        active["lago_id"]: "subscription_starting",
+    }
+    plans = {f["item"]["code"] for f in switch["fees"] if f["item"]["type"] == "subscription"}
     assert plans == {"pro"}
-    assert latest["total_amount_cents"] == 2900
+    assert switch["total_amount_cents"] == 2900
     assert types(lago_standin, object_type="subscription")[-2:] == [
         "subscription.terminated",
         "subscription.started",

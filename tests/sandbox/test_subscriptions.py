@@ -177,6 +177,19 @@ def test_upgrade_starts_the_new_plan_now_with_credit_note_and_one_invoice(seeded
     sub_types = types(seeded, object_type="subscription")
     assert sub_types == ["subscription.started", "subscription.terminated", "subscription.started"]
     assert "credit_note.created" in types(seeded)
+    # Lago bills both as `upgrading`, stored per subscription as terminating and starting.
+    with seeded.client() as client:
+        detail = ok(client.get(f"/invoices/{upgrade_invoice['lago_id']}"))["invoice"]
+    reasons = {p["lago_subscription_id"]: p["invoicing_reason"] for p in detail["billing_periods"]}
+    assert reasons == {
+        pro["lago_id"]: "subscription_terminating",
+        business["lago_id"]: "subscription_starting",
+    }
+    # next_subscription is any successor that is not canceled: the old record shows the new plan.
+    assert old["subscription"]["next_plan_code"] == "business"
+    assert old["subscription"]["downgrade_plan_date"] is None
+    [terminated] = payloads(seeded, "subscription.terminated")
+    assert terminated["subscription"]["next_plan_code"] == "business"
 
 
 def test_downgrade_is_scheduled_for_the_end_of_the_period(seeded):
@@ -213,7 +226,32 @@ def test_second_downgrade_cancels_the_first_and_an_upgrade_cancels_it_too(seeded
     assert upgraded["next_plan_code"] == "starter"
     assert [s["plan_code"] for s in canceled] == ["pro"]
     assert canceled[0]["canceled_at"] is not None
-    assert types(seeded, webhook_type="subscription.canceled") == ["subscription.canceled"]
+    # The replaced downgrade is canceled silently: only the current one is said to change.
+    assert types(seeded, object_type="subscription") == [
+        "subscription.started",
+        "subscription.updated",
+        "subscription.updated",
+    ]
+
+
+def test_an_upgrade_cancels_a_pending_downgrade_without_a_webhook(seeded):
+    with seeded.client() as client:
+        pro = subscribe(client, "pro")
+        subscribe(client, "starter")
+        business = subscribe(client, "business")
+        canceled = ok(client.get("/subscriptions", params={"status[]": "canceled"}))
+        old = ok(client.get("/subscriptions/sub_1", params={"status": "terminated"}))
+    assert [s["plan_code"] for s in canceled["subscriptions"]] == ["starter"]
+    assert old["subscription"]["lago_id"] == pro["lago_id"]
+    assert old["subscription"]["next_plan_code"] == "business"
+    assert business["previous_plan_code"] == "pro"
+    assert business["next_plan_code"] is None
+    assert types(seeded, object_type="subscription") == [
+        "subscription.started",
+        "subscription.updated",
+        "subscription.terminated",
+        "subscription.started",
+    ]
 
 
 def test_pending_subscription_plan_is_swapped_in_place(seeded):
@@ -354,7 +392,33 @@ def test_cancel_pending_with_status_pending(seeded):
     assert not_active.status_code == 404
     assert canceled["subscription"]["status"] == "canceled"
     assert canceled["subscription"]["canceled_at"] is not None
-    assert types(seeded, object_type="subscription") == ["subscription.canceled"]
+    # TerminateService on a pending subscription: canceled, and said with `terminated`.
+    assert types(seeded, object_type="subscription") == ["subscription.terminated"]
+    [webhook] = payloads(seeded, "subscription.terminated")
+    assert webhook["subscription"]["status"] == "canceled"
+
+
+def test_undoing_a_downgrade_updates_the_current_one_then_terminates_the_pending_one(seeded):
+    with seeded.client() as client:
+        current = subscribe(client, "business")
+        subscribe(client, "pro")
+        pending = ok(client.get("/subscriptions/sub_1", params={"status": "pending"}))
+        undone = ok(client.delete("/subscriptions/sub_1", params={"status": "pending"}))
+        after = ok(client.get("/subscriptions/sub_1"))["subscription"]
+    assert undone["subscription"]["lago_id"] == pending["subscription"]["lago_id"]
+    assert undone["subscription"]["status"] == "canceled"
+    assert (after["next_plan_code"], after["downgrade_plan_date"]) == (None, None)
+    assert types(seeded, object_type="subscription") == [
+        "subscription.started",
+        "subscription.updated",
+        "subscription.updated",
+        "subscription.terminated",
+    ]
+    updated = payloads(seeded, "subscription.updated")[-1]["subscription"]
+    assert (updated["lago_id"], updated["next_plan_code"]) == (current["lago_id"], None)
+    [terminated] = payloads(seeded, "subscription.terminated")
+    assert terminated["subscription"]["lago_id"] == pending["subscription"]["lago_id"]
+    assert terminated["subscription"]["status"] == "canceled"
 
 
 def test_terminating_an_active_subscription_cancels_its_pending_downgrade(seeded):
@@ -363,7 +427,123 @@ def test_terminating_an_active_subscription_cancels_its_pending_downgrade(seeded
         subscribe(client, "pro")
         ok(client.delete("/subscriptions/sub_1"))
         assert client.get("/subscriptions/sub_1", params={"status": "pending"}).status_code == 404
-    assert types(seeded, object_type="subscription")[-2:] == [
-        "subscription.canceled",
+        canceled = ok(client.get("/subscriptions", params={"status[]": "canceled"}))
+    assert [s["plan_code"] for s in canceled["subscriptions"]] == ["pro"]
+    assert types(seeded, object_type="subscription") == [
+        "subscription.started",
+        "subscription.updated",
         "subscription.terminated",
     ]
+    [terminated] = payloads(seeded, "subscription.terminated")
+    assert terminated["subscription"]["plan_code"] == "business"
+    assert terminated["subscription"]["next_plan_code"] is None
+
+
+def test_put_keeps_the_termination_options_and_the_end_uses_them(seeded):
+    with seeded.client() as client:
+        subscribe(client, "pro")
+        options = {"on_termination_credit_note": "skip", "on_termination_invoice": "skip"}
+        updated = ok(
+            client.put(
+                "/subscriptions/sub_1",
+                json={"subscription": options | {"ending_at": "2030-03-15T12:00:00Z"}},
+            )
+        )["subscription"]
+        bad = client.put(
+            "/subscriptions/sub_1",
+            json={"subscription": {"ending_at": None, "on_termination_credit_note": "maybe"}},
+        )
+        seeded.travel_to("2030-03-16T00:00:00Z")
+        ended = ok(client.get("/subscriptions/sub_1", params={"status": "terminated"}))
+        notes = ok(client.get("/credit_notes"))["credit_notes"]
+        reasons = [
+            p["invoicing_reason"]
+            for i in invoices(client)
+            for p in ok(client.get(f"/invoices/{i['lago_id']}"))["invoice"]["billing_periods"]
+        ]
+    assert (updated["on_termination_credit_note"], updated["on_termination_invoice"]) == (
+        "skip",
+        "skip",
+    )
+    assert bad.status_code == 422
+    assert bad.json()["error_details"] == {"on_termination_credit_note": ["invalid_value"]}
+    assert ended["subscription"]["terminated_at"].startswith("2030-03-15")
+    assert ended["subscription"]["on_termination_credit_note"] == "skip"
+    assert notes == []
+    assert "subscription_terminating" not in reasons
+
+
+def test_delete_takes_the_termination_options_as_query_parameters(seeded):
+    with seeded.client() as client:
+        plan(client, "monthly_arrears", 3100)
+        subscribe(client, "monthly_arrears")
+        skip = {"ending_at": None, "on_termination_invoice": "skip"}
+        ok(client.put("/subscriptions/sub_1", json={"subscription": skip}))
+        arrears = ok(client.get("/subscriptions/sub_1"))["subscription"]
+        seeded.advance(days=3)
+        ok(client.delete("/subscriptions/sub_1", params={"on_termination_invoice": "generate"}))
+        [invoice] = invoices(client)
+    # A pay-in-arrears plan has no credit note to choose.
+    assert arrears["on_termination_credit_note"] is None
+    assert arrears["on_termination_invoice"] == "skip"
+    assert invoice["total_amount_cents"] == 400  # Jan 10-13: 4 days of 3100/31
+
+
+def test_ending_at_must_be_after_today_and_null_undoes_it(seeded):
+    with seeded.client() as client:
+        subscribe(client, "pro")
+        today = client.put(
+            "/subscriptions/sub_1", json={"subscription": {"ending_at": "2030-01-10T23:00:00Z"}}
+        )
+        ok(
+            client.put(
+                "/subscriptions/sub_1", json={"subscription": {"ending_at": "2030-02-10T00:00:00Z"}}
+            )
+        )
+        undone = ok(client.put("/subscriptions/sub_1", json={"subscription": {"ending_at": None}}))
+        seeded.travel_to("2030-02-11T00:00:00Z")
+        still = ok(client.get("/subscriptions/sub_1"))["subscription"]
+    assert today.status_code == 422
+    assert today.json()["error_details"] == {"ending_at": ["invalid_date"]}
+    assert undone["subscription"]["ending_at"] is None
+    assert still["status"] == "active"
+
+
+def test_consolidate_invoice_defaults_to_true_and_false_bills_on_its_own(seeded):
+    with seeded.client() as client:
+        plan(client, "arrears_a", 3100)
+        plan(client, "arrears_b", 6200)
+        together = subscribe(client, "arrears_a", "a")
+        subscribe(client, "arrears_b", "b")
+        alone = subscribe(client, "pro", "c", consolidate_invoice=False)
+        seeded.travel_to("2030-02-01T01:00:00Z")
+        february = [i for i in invoices(client) if i["issuing_date"] == "2030-02-01"]
+        billed = [
+            sorted({p["external_subscription_id"] for p in i["billing_periods"]})
+            for i in (ok(client.get(f"/invoices/{i['lago_id']}"))["invoice"] for i in february)
+        ]
+    assert together["consolidate_invoice"] is True
+    assert alone["consolidate_invoice"] is False
+    assert sorted(billed) == [["a", "b"], ["c"]]
+
+
+def test_the_trial_counts_from_the_first_start_across_plan_changes(seeded):
+    with seeded.client() as client:
+        plan(client, "team", 1900, pay_in_advance=True, trial_period=14)
+        plan(client, "crew", 2900, pay_in_advance=True, trial_period=14)
+        subscribe(client, "starter")
+        seeded.advance(days=5)
+        team = subscribe(client, "team")
+        # Still in the trial that started on Jan 10: nothing to pay for either plan.
+        assert [i["total_amount_cents"] for i in invoices(client)] == [0]
+        seeded.advance(days=10)
+        ended = ok(client.get("/subscriptions/sub_1"))["subscription"]
+        crew = subscribe(client, "crew")
+        [upgrade_invoice, *_] = invoices(client)
+        detail = ok(client.get(f"/invoices/{upgrade_invoice['lago_id']}"))["invoice"]
+    assert team["trial_ended_at"] is None
+    assert ended["trial_ended_at"] == "2030-01-24T09:00:00Z"
+    # Crew's own 14 days are not restarted: it is billed from the upgrade on.
+    fees = [f for f in detail["fees"] if f["item"]["type"] == "subscription"]
+    assert [f["item"]["code"] for f in fees] == ["crew"]
+    assert fees[0]["from_date"] == crew["started_at"]

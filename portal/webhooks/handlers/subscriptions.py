@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from portal.billing import mirror
@@ -25,45 +26,51 @@ SUBSCRIPTION_TYPES = (
 LISTED_STATUSES = ["active", "pending", "terminated", "canceled"]
 
 
-def fetch_subscription(lago: LagoClient, sent: Subscription) -> Subscription:
-    """The same subscription record (by lago_id) as Lago holds it now.
+def fetch_records(lago: LagoClient, sent: Subscription) -> list[Subscription]:
+    """Every record Lago holds for the sent subscription's external id (the one sent included).
 
-    The external id names the current record; a terminated or replaced one is found in the
-    customer's list. Incomplete subscriptions cannot be asked for, so they raise LagoNotFound.
+    A plan change or an undone downgrade touches several records of one external id, and Lago
+    cancels a replaced pending downgrade without a webhook, so they are all read again together.
+    Incomplete subscriptions cannot be listed, so one of those raises LagoNotFound.
     """
-    if sent.status in ("active", "pending"):
-        try:
-            found = lago.get_subscription(sent.external_id, status=sent.status)
-        except LagoNotFound:
-            found = None
-        if found is not None and found.lago_id == sent.lago_id:
-            return found
-    for found in lago.list_subscriptions(
-        external_customer_id=sent.external_customer_id, statuses=LISTED_STATUSES
-    ):
-        if found.lago_id == sent.lago_id:
-            return found
-    raise LagoNotFound(
-        f"Lago lists no subscription {sent.lago_id} with status {', '.join(LISTED_STATUSES)}.",
-        code="subscription_not_found",
-    )
+    records = [
+        found
+        for found in lago.list_subscriptions(
+            external_customer_id=sent.external_customer_id, statuses=LISTED_STATUSES
+        )
+        if found.external_id == sent.external_id
+    ]
+    if not any(found.lago_id == sent.lago_id for found in records):
+        raise LagoNotFound(
+            f"Lago lists no subscription {sent.lago_id} with status {', '.join(LISTED_STATUSES)}.",
+            code="subscription_not_found",
+        )
+    # Lago's list leaves the plan out; the webhook carries it (its trial days, for one).
+    return [
+        replace(found, plan=sent.plan)
+        if found.plan is None and found.plan_code == sent.plan_code
+        else found
+        for found in records
+    ]
 
 
 @handles(EventSource.lago, *SUBSCRIPTION_TYPES)
 def subscription_changed(event: WebhookEvent, payload: dict[str, Any]) -> None:
-    """Re-read the subscription from Lago, mirror it when newer, and update its notices."""
+    """Re-read the subscription's records from Lago, mirror them when newer, and update the
+    notices of the one the webhook is about."""
     sent = Subscription.from_api(payload["subscription"])
     tenant = tenants.by_external_id(event, sent.external_customer_id)
     if tenant is None:
         return
-    fresh, asked_at = refetch.from_lago(
-        event, "subscription", lambda lago: fetch_subscription(lago, sent)
+    records, asked_at = refetch.from_lago(
+        event, "subscription", lambda lago: fetch_records(lago, sent)
     )
-    if fresh is not None:
-        result = mirror.upsert_subscription(tenant, fresh, asked_at)
+    if records is not None:
+        written = mirror.upsert_subscriptions(tenant, records, asked_at)
     else:
         said_at = refetch.payload_time(event, mirror.subscription_said_at(sent))
-        result = mirror.upsert_subscription(tenant, sent, said_at)
+        written = mirror.upsert_subscriptions(tenant, [sent], said_at)
+    result = next(w for w in written if w.row.lago_id == sent.lago_id)
     if not result.applied:
         refetch.note(event, "The mirror already held a newer copy of this subscription; kept it.")
     subscription_notices.sync(tenant, result.row)

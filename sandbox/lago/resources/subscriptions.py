@@ -112,9 +112,18 @@ def active_for_customer(standin: Standin, customer_id: str) -> list[dict[str, An
 
 
 def next_subscription(standin: Standin, sub: dict[str, Any]) -> dict[str, Any] | None:
-    """The pending subscription a downgrade scheduled after this one."""
-    found = _all(standin, previous_subscription_id=sub["id"], status="pending")
+    """Lago's `next_subscription`: the newest subscription that follows this one and is not
+    canceled (a scheduled downgrade, or the plan that replaced this one)."""
+    found = [
+        s for s in _all(standin, previous_subscription_id=sub["id"]) if s["status"] != "canceled"
+    ]
     return found[0] if found else None
+
+
+def pending_next(standin: Standin, sub: dict[str, Any]) -> dict[str, Any] | None:
+    """The downgrade scheduled after this subscription (its pending next one), if any."""
+    following = next_subscription(standin, sub)
+    return following if following is not None and following["status"] == "pending" else None
 
 
 def initial_started_at(standin: Standin, sub: dict[str, Any]) -> datetime | None:
@@ -173,10 +182,21 @@ def _billing_period_bounds(standin: Standin, sub: dict[str, Any]) -> tuple[str |
 
 
 def downgrade_plan_date(standin: Standin, sub: dict[str, Any]) -> str | None:
-    """The day the pending downgrade starts: the day after the current period's last day."""
-    if next_subscription(standin, sub) is None or sub["status"] != "active":
+    """Subscription#downgrade_plan_date: the day a pending downgrade starts (the day after the
+    current period's last day), or the start of the cheaper plan that replaced this one."""
+    following = next_subscription(standin, sub)
+    if following is None:
         return None
-    period = current_period(standin, sub, max(standin.clock.now(), started_at(sub)))  # type: ignore[type-var]
+    if following["status"] == "active":
+        downgraded = yearly_amount_cents(plan_of(standin, sub)) > yearly_amount_cents(
+            plan_of(standin, following)
+        )
+        start = started_at(following)
+        return start.date().isoformat() if downgraded and start else None
+    if following["status"] != "pending":
+        return None
+    at = max(standin.clock.now(), started_at(sub) or standin.clock.now())
+    period = current_period(standin, sub, at)
     return local_date(period.end, zone(tz_of(standin, sub))).isoformat()
 
 
@@ -225,8 +245,11 @@ def serialize(
         "on_termination_credit_note": sub.get("on_termination_credit_note"),
         "on_termination_invoice": sub.get("on_termination_invoice", "generate"),
         "progressive_billing_disabled": sub.get("progressive_billing_disabled", False),
-        "consolidate_invoice": sub.get("consolidate_invoice", False),
+        "consolidate_invoice": sub.get("consolidate_invoice", True),
         "purchase_order_number": sub.get("purchase_order_number"),
+        "cancellation_reason": sub.get("cancellation_reason"),
+        "activated_at": sub.get("activated_at"),
+        "activation_rules": [],
         "payment_method": {
             "payment_method_id": sub.get("payment_method_id"),
             "payment_method_type": sub.get("payment_method_type", "provider"),
@@ -345,7 +368,10 @@ def bill_boundary(
     ended = current_period(standin, sub, boundary - timedelta(seconds=1))
     start = max(ended.start, started_at(sub) or ended.start)
     bills = []
-    arrears = Bill(sub, "subscription_periodic", charges=(start, ended.end), period=ended)
+    # A downgrade switchover bills the old subscription's end and the new one's start
+    # (lago-api's `upgrading`, stored per subscription as terminating and starting).
+    reason = "subscription_terminating" if next_sub else "subscription_periodic"
+    arrears = Bill(sub, reason, charges=(start, ended.end), period=ended)
     if not plan.get("pay_in_advance"):
         arrears.fee = _fee_window(standin, sub, ended, start, ended.end)
     bills.append(arrears)
@@ -395,6 +421,7 @@ def activate(
     """Start a pending subscription at `at` (pay-in-advance plans outside a trial are billed)."""
     sub["status"] = "active"
     sub["started_at"] = iso(at)
+    sub["activated_at"] = sub.get("activated_at") or iso(at)
     # A start in the past is not billed for the periods already gone (no catch-up billing).
     sub["next_billing_at"] = iso(current_period(standin, sub, max(at, standin.clock.now())).end)
     start_bill = bill_start(standin, sub, at) if bill else None
@@ -406,11 +433,23 @@ def activate(
 
 
 def cancel(standin: Standin, sub: dict[str, Any]) -> dict[str, Any]:
-    """A pending subscription stops before it started: `canceled` and subscription.canceled."""
+    """A pending subscription stops before it started (`mark_as_canceled!`, no webhook: Lago
+    sends `subscription.canceled` only when a payment-gated subscription is rejected)."""
     sub["status"] = "canceled"
-    sub["canceled_at"] = standin.clock.now_iso()
-    sub = save(standin, sub)
-    emit(standin, "subscription.canceled", sub)
+    sub["canceled_at"] = sub.get("canceled_at") or standin.clock.now_iso()
+    return save(standin, sub)
+
+
+def cancel_pending(standin: Standin, sub: dict[str, Any]) -> dict[str, Any]:
+    """DELETE ?status=pending (TerminateService on a pending subscription): canceled, then
+    `subscription.updated` for the subscription it was to replace and `subscription.terminated`
+    for the canceled one."""
+    sub = cancel(standin, sub)
+    previous = sub.get("previous_subscription_id")
+    current_sub = standin.store.get(KIND, previous) if previous else None
+    if current_sub is not None:
+        emit(standin, "subscription.updated", current_sub)
+    emit(standin, "subscription.terminated", sub)
     return sub
 
 
@@ -435,8 +474,8 @@ def terminate(
     sub["status"] = "terminated"
     sub["terminated_at"] = iso(at)
     sub = save(standin, sub)
-    following = next_subscription(standin, sub)
-    if following is not None:
+    following = pending_next(standin, sub)
+    if following is not None and not upgrade:
         cancel(standin, following)
     final_bill = bill_termination(standin, sub, at) if invoice == "generate" or upgrade else None
     emit(standin, "subscription.terminated", sub)
@@ -474,7 +513,7 @@ def _new_subscription(
         "previous_subscription_id": None,
         "on_termination_credit_note": "credit" if plan.get("pay_in_advance") else None,
         "on_termination_invoice": "generate",
-        "consolidate_invoice": bool(params.get("consolidate_invoice", False)),
+        "consolidate_invoice": bool(params.get("consolidate_invoice", True)),
         "progressive_billing_disabled": False,
         "purchase_order_number": params.get("purchase_order_number"),
         "payment_method_type": method.get("payment_method_type", "provider"),
@@ -516,6 +555,17 @@ def _check_dates(standin: Standin, params: dict[str, Any], problems: Problems) -
             ending_at.date() <= now.date() or ending_at.date() <= start.date()
         ):
             problems.add("ending_at", "invalid_date")
+
+
+def _check_termination_options(values: Any, problems: Problems) -> None:
+    """`on_termination_credit_note` and `on_termination_invoice`, when given, are known values."""
+    for name, allowed in (
+        ("on_termination_credit_note", CREDIT_NOTE_OPTIONS),
+        ("on_termination_invoice", INVOICE_OPTIONS),
+    ):
+        value = values.get(name)
+        if not blank(value) and value not in allowed:
+            problems.add(name, "invalid_value")
 
 
 def _check_payment_method(
@@ -602,43 +652,51 @@ def _create_new(
     return sub
 
 
+def _successor(
+    standin: Standin, current_sub: dict[str, Any], plan: dict[str, Any], params: dict[str, Any]
+) -> dict[str, Any]:
+    """A pending next subscription on the new plan, in place of any pending downgrade (canceled
+    without a webhook). It takes over the current one's dates and, unless the request says,
+    its ending, invoice consolidation and purchase order number."""
+    pending = pending_next(standin, current_sub)
+    if pending is not None:
+        cancel(standin, pending)
+    inherited = {
+        "subscription_at": current_sub["subscription_at"],
+        "billing_time": current_sub["billing_time"],
+    }
+    for name in ("ending_at", "consolidate_invoice", "purchase_order_number"):
+        inherited[name] = params[name] if name in params else current_sub.get(name)
+    fields = _new_subscription(
+        standin,
+        customer_of(standin, current_sub),
+        plan,
+        dict(params) | inherited,
+        previous_subscription_id=current_sub["id"],
+    )
+    return standin.store.insert(KIND, fields, key=current_sub["external_id"])
+
+
 def upgrade(
     standin: Standin, current_sub: dict[str, Any], plan: dict[str, Any], params: dict[str, Any]
 ) -> dict[str, Any]:
-    """PlanUpgradeService: the new plan starts now, one invoice bills both subscriptions."""
+    """PlanUpgradeService: the new plan starts now, and one invoice bills the old
+    subscription's end and the new one's start."""
     now = standin.clock.now()
-    customer = customer_of(standin, current_sub)
-    pending = next_subscription(standin, current_sub)
-    if pending is not None:
-        pending["status"] = "canceled"
-        pending["canceled_at"] = iso(now)
-        save(standin, pending)
-    new_params = dict(params) | {
-        "subscription_at": current_sub["subscription_at"],
-        "billing_time": current_sub["billing_time"],
-        "ending_at": params.get("ending_at", current_sub.get("ending_at")),
-        "consolidate_invoice": params.get(
-            "consolidate_invoice", current_sub.get("consolidate_invoice", False)
-        ),
-    }
-    _, old_bill = terminate(standin, current_sub, now, upgrade=True)
-    new_sub = _new_subscription(
-        standin,
-        customer,
-        plan,
-        new_params,
-        previous_subscription_id=current_sub["id"],
-        status="active",
-        started_at=iso(now),
-    )
+    new_sub = _successor(standin, current_sub, plan, params)
+    new_sub["status"] = "active"
+    new_sub["started_at"] = new_sub["activated_at"] = iso(now)
     new_sub["next_billing_at"] = iso(current_period(standin, new_sub, now).end)
     start_bill = bill_start(standin, new_sub, now)
-    new_sub = standin.store.insert(KIND, new_sub, key=new_sub["external_id"])
+    new_sub = save(standin, new_sub)
+    # Lago renders its webhooks after the commit: the old subscription already shows its successor.
+    _, old_bill = terminate(standin, current_sub, now, upgrade=True)
     if start_bill is not None:
         start_bill.subscription = new_sub
     emit(standin, "subscription.started", new_sub)
     bills = [b for b in (old_bill, start_bill) if b is not None]
     if bills:
+        customer = customer_of(standin, current_sub)
         invoices.bill(standin, customer, bills, at=now + timedelta(seconds=1))
     return standin.store.get(KIND, new_sub["id"]) or new_sub
 
@@ -646,23 +704,9 @@ def upgrade(
 def downgrade(
     standin: Standin, current_sub: dict[str, Any], plan: dict[str, Any], params: dict[str, Any]
 ) -> dict[str, Any]:
-    """PlanDowngradeService: a pending next subscription from the end of the period."""
-    customer = customer_of(standin, current_sub)
-    pending = next_subscription(standin, current_sub)
-    if pending is not None:
-        cancel(standin, pending)
-    new_params = dict(params) | {
-        "subscription_at": current_sub["subscription_at"],
-        "billing_time": current_sub["billing_time"],
-        "ending_at": params.get("ending_at", current_sub.get("ending_at")),
-    }
-    standin.store.insert(
-        KIND,
-        _new_subscription(
-            standin, customer, plan, new_params, previous_subscription_id=current_sub["id"]
-        ),
-        key=current_sub["external_id"],
-    )
+    """PlanDowngradeService: a pending next subscription from the end of the period;
+    `subscription.updated` for the current one, which the answer returns."""
+    _successor(standin, current_sub, plan, params)
     emit(standin, "subscription.updated", current_sub)
     return current_sub
 
@@ -680,9 +724,14 @@ def update(standin: Standin, sub: dict[str, Any], params: dict[str, Any]) -> dic
     if "subscription_at" in params and sub["status"] == "pending":
         _parse_moment(params["subscription_at"], "subscription_at", problems)
     _check_payment_method(standin, customer_of(standin, sub), params, problems)
+    _check_termination_options(params, problems)
     problems.raise_if_any()
     if "name" in params:
         sub["name"] = params["name"]
+    if "on_termination_credit_note" in params and plan_of(standin, sub).get("pay_in_advance"):
+        sub["on_termination_credit_note"] = params["on_termination_credit_note"]
+    if "on_termination_invoice" in params:
+        sub["on_termination_invoice"] = params["on_termination_invoice"]
     if "ending_at" in params:
         sub["ending_at"] = _iso_or_none(params["ending_at"])
         sub["alerts_sent"] = []
@@ -768,7 +817,7 @@ def update_subscription(external_id: str):
     status = request.args.get("status") or "active"
     sub = get_or_404(standin, external_id, status if status in ("active", "pending") else "active")
     sub = update(standin, sub, require("subscription"))
-    return jsonify(subscription=serialize(standin, sub))
+    return jsonify(subscription=serialize(standin, sub, with_plan=True))
 
 
 @bp.delete("/subscriptions/<external_id>")
@@ -777,17 +826,14 @@ def terminate_subscription(external_id: str):
     standin = current()
     args = request.args
     problems = Problems()
-    credit_note = args.get("on_termination_credit_note")
-    if credit_note is not None and credit_note not in CREDIT_NOTE_OPTIONS:
-        problems.add("on_termination_credit_note", "invalid_value")
-    invoice = args.get("on_termination_invoice")
-    if invoice is not None and invoice not in INVOICE_OPTIONS:
-        problems.add("on_termination_invoice", "invalid_value")
+    _check_termination_options(args, problems)
+    credit_note = args.get("on_termination_credit_note") or None
+    invoice = args.get("on_termination_invoice") or None
     if args.get("status") == "pending":
         sub = get_or_404(standin, external_id, "pending")
         problems.raise_if_any()
-        sub = cancel(standin, sub)
-        return jsonify(subscription=serialize(standin, sub))
+        sub = cancel_pending(standin, sub)
+        return jsonify(subscription=serialize(standin, sub, with_plan=True))
     sub = find_active(standin, external_id)
     if sub is None:
         if find(standin, external_id, "incomplete") is not None:
@@ -795,4 +841,4 @@ def terminate_subscription(external_id: str):
         raise errors.not_found("subscription")
     problems.raise_if_any()
     sub, _ = terminate(standin, sub, standin.clock.now(), credit_note=credit_note, invoice=invoice)
-    return jsonify(subscription=serialize(standin, sub))
+    return jsonify(subscription=serialize(standin, sub, with_plan=True))

@@ -126,3 +126,34 @@ def test_admin_alerts_show_on_the_dashboard_until_resolved(app, as_role):
     assert owner.submit(f"/admin/alerts/{alert_id}/resolve").status_code == 403
     assert admin.submit(f"/admin/alerts/{alert_id}/resolve").status_code == 303
     assert "Lago could not ingest 3 events" not in admin.get("/admin/").get_data(as_text=True)
+
+
+def test_a_downgrade_scheduled_and_undone_while_webhooks_were_lost_is_repaired(
+    app, acme, connected
+):
+    connected.seed()
+    connected.travel_to("2030-01-10T09:00:00Z")
+    create_lago_customer(connected)
+    _synced(app, acme.id)
+    for plan_code in ("business", "pro"):
+        body = {
+            "subscription": {
+                "external_customer_id": acme.external_id,
+                "plan_code": plan_code,
+                "external_id": "acme-main",
+            }
+        }
+        lago_call(connected, "POST", "/subscriptions", json=body)
+
+    reconcile_jobs.reconcile_all()
+    [active] = rows(app, SubscriptionMirror, SubscriptionMirror.status == "active")
+    assert (active.plan_code, active.pending_plan_code) == ("business", "pro")
+    assert active.pending_plan_starts_at == active.downgrade_plan_date
+
+    lago_call(connected, "DELETE", "/subscriptions/acme-main", params={"status": "pending"})
+    reconcile_jobs.reconcile_all()
+    [active] = rows(app, SubscriptionMirror, SubscriptionMirror.status == "active")
+    assert (active.pending_plan_code, active.pending_plan_starts_at) == (None, None)
+    [canceled] = rows(app, SubscriptionMirror, SubscriptionMirror.status == "canceled")
+    assert canceled.plan_code == "pro"
+    assert "subscription acme-main: next_plan_code, pending_plan_code" in _repairs(app)[-1]

@@ -68,18 +68,20 @@ def test_a_stale_webhook_copy_loses_to_lagos_current_one(app, acme, outbox):
     assert (row.plan_code, row.name) == ("pro", None)
 
 
+TEAM = {
+    "name": "Team",
+    "code": "team",
+    "interval": "monthly",
+    "amount_cents": 1900,
+    "amount_currency": "USD",
+    "trial_period": 14,
+    "pay_in_advance": True,
+}
+
+
 def test_an_upgrade_terminates_the_old_record_and_keeps_the_first_trial_start(app, acme, outbox):
     create_lago_customer(outbox.standin)
-    plan = {
-        "name": "Team",
-        "code": "team",
-        "interval": "monthly",
-        "amount_cents": 1900,
-        "amount_currency": "USD",
-        "trial_period": 14,
-        "pay_in_advance": True,
-    }
-    lago_call(outbox.standin, "POST", "/plans", json={"plan": plan})
+    lago_call(outbox.standin, "POST", "/plans", json={"plan": TEAM})
     first = subscribe(outbox.standin, "starter")
     outbox.dispatch_new()
     second = subscribe(outbox.standin, "team")
@@ -94,16 +96,147 @@ def test_an_upgrade_terminates_the_old_record_and_keeps_the_first_trial_start(ap
     assert by_id[second["lago_id"]].trial_ends_at == parse(first["started_at"]) + timedelta(days=14)
 
 
-def test_a_scheduled_downgrade_is_mirrored(app, acme, outbox):
+# -- Plan changes: what the mirror says is scheduled ---------------------------------------------
+
+LAGO_NOW = "2030-01-10T09:00:00Z"
+SWITCH_DAY = datetime(2030, 2, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def changes(outbox):
+    """The stand-in's clock pinned, Acme a Lago customer on Business."""
+    outbox.standin.travel_to(LAGO_NOW)
     create_lago_customer(outbox.standin)
     subscribe(outbox.standin, "business")
     outbox.dispatch_new()
-    subscribe(outbox.standin, "pro")
-    handled = dict(outbox.dispatch_new())
+    return outbox
+
+
+def by_status(app) -> dict[str, list[tuple[str, str | None]]]:
+    """The mirrored records by status: (plan, pending plan) each, oldest first."""
+    found: dict[str, list[tuple[str, str | None]]] = {}
+    for row in rows(app, SubscriptionMirror):
+        found.setdefault(row.status, []).append((row.plan_code, row.pending_plan_code))
+    return found
+
+
+def active_row(app) -> SubscriptionMirror:
+    [row] = rows(app, SubscriptionMirror, SubscriptionMirror.status == "active")
+    return row
+
+
+def delete_pending(standin) -> None:
+    lago_call(standin, "DELETE", "/subscriptions/acme-main", params={"status": "pending"})
+
+
+def test_a_scheduled_downgrade_is_kept_with_its_plan_and_day(app, acme, changes):
+    subscribe(changes.standin, "pro")
+    handled = dict(changes.dispatch_new())
     assert handled["subscription.updated"].note is None
-    active = [r for r in rows(app, SubscriptionMirror) if r.status == "active"]
-    assert [(r.plan_code, r.next_plan_code) for r in active] == [("business", "pro")]
-    assert active[0].downgrade_plan_date is not None
+    assert by_status(app) == {"active": [("business", "pro")], "pending": [("pro", None)]}
+    row = active_row(app)
+    assert row.next_plan_code == "pro"
+    assert row.pending_plan_starts_at == row.downgrade_plan_date == SWITCH_DAY
+
+
+def test_a_second_downgrade_replaces_the_first_that_lago_cancels_silently(app, acme, changes):
+    subscribe(changes.standin, "pro")
+    changes.dispatch_new()
+    subscribe(changes.standin, "starter")
+    assert [k for k, _ in changes.dispatch_new()] == ["subscription.updated"]
+    assert by_status(app) == {
+        "active": [("business", "starter")],
+        "pending": [("starter", None)],
+        "canceled": [("pro", None)],
+    }
+
+
+@pytest.mark.parametrize("order", ["as sent", "reversed"])
+def test_an_undone_downgrade_leaves_nothing_scheduled(app, acme, changes, order):
+    subscribe(changes.standin, "pro")
+    changes.dispatch_new()
+    delete_pending(changes.standin)
+    bodies = changes.bodies()[-2:]
+    assert [b["webhook_type"] for b in bodies] == [
+        "subscription.updated",
+        "subscription.terminated",
+    ]
+    for body in bodies if order == "as sent" else reversed(bodies):
+        assert deliver(app, body).note is None
+    assert by_status(app) == {"active": [("business", None)], "canceled": [("pro", None)]}
+    row = active_row(app)
+    assert (row.next_plan_code, row.downgrade_plan_date, row.pending_plan_starts_at) == (
+        None,
+        None,
+        None,
+    )
+
+
+def test_an_upgrade_over_a_scheduled_downgrade_ends_with_nothing_scheduled(app, acme, changes):
+    subscribe(changes.standin, "pro")
+    changes.dispatch_new()
+    lago_call(changes.standin, "POST", "/plans", json={"plan": TEAM | {"amount_cents": 19900}})
+    subscribe(changes.standin, "team")
+    handled = [k for k, _ in changes.dispatch_new() if k.startswith("subscription.")]
+    assert handled == ["subscription.terminated", "subscription.started"]
+    assert by_status(app) == {
+        "terminated": [("business", None)],
+        "active": [("team", None)],
+        "canceled": [("pro", None)],
+    }
+    # Lago names the replacing plan on the ended record: that is no downgrade.
+    [ended] = rows(app, SubscriptionMirror, SubscriptionMirror.status == "terminated")
+    assert ended.next_plan_code == "team"
+
+
+def test_terminating_the_subscription_cancels_its_scheduled_downgrade(app, acme, changes):
+    subscribe(changes.standin, "pro")
+    changes.dispatch_new()
+    lago_call(changes.standin, "DELETE", "/subscriptions/acme-main")
+    assert [k for k, _ in changes.dispatch_new()][:1] == ["subscription.terminated"]
+    assert by_status(app) == {"terminated": [("business", None)], "canceled": [("pro", None)]}
+
+
+def test_a_downgrade_that_took_effect_is_no_longer_scheduled(app, acme, changes):
+    subscribe(changes.standin, "pro")
+    changes.dispatch_new()
+    changes.standin.travel_to("2030-02-01T01:00:00Z")
+    handled = [k for k, _ in changes.dispatch_new() if k.startswith("subscription.")]
+    assert handled == ["subscription.terminated", "subscription.started"]
+    assert by_status(app) == {"terminated": [("business", None)], "active": [("pro", None)]}
+    [ended] = rows(app, SubscriptionMirror, SubscriptionMirror.status == "terminated")
+    assert (ended.next_plan_code, ended.downgrade_plan_date) == ("pro", SWITCH_DAY)
+    assert active_row(app).started_at == SWITCH_DAY
+
+
+def test_a_scheduled_cancellation_is_kept_and_undone(app, acme, changes):
+    ending = "2030-03-31T00:00:00Z"
+    body = {"subscription": {"ending_at": ending}}
+    lago_call(changes.standin, "PUT", "/subscriptions/acme-main", json=body)
+    changes.dispatch_new()
+    assert active_row(app).ending_at == parse(ending)
+    body = {"subscription": {"ending_at": None}}
+    lago_call(changes.standin, "PUT", "/subscriptions/acme-main", json=body)
+    changes.dispatch_new()
+    assert active_row(app).ending_at is None
+
+
+def test_the_trial_end_survives_plan_changes(app, acme, outbox):
+    outbox.standin.travel_to(LAGO_NOW)
+    create_lago_customer(outbox.standin)
+    lago_call(outbox.standin, "POST", "/plans", json={"plan": TEAM})
+    first = subscribe(outbox.standin, "starter")
+    subscribe(outbox.standin, "team")
+    outbox.standin.advance(days=3)
+    subscribe(outbox.standin, "starter")
+    outbox.dispatch_new()
+    trial_end = parse(first["started_at"]) + timedelta(days=14)
+    [row] = rows(app, SubscriptionMirror, SubscriptionMirror.status == "active")
+    assert (row.plan_code, row.pending_plan_code, row.trial_ends_at) == (
+        "team",
+        "starter",
+        trial_end,
+    )
 
 
 def test_termination_is_read_from_lagos_list_of_ended_subscriptions(app, acme, outbox):
