@@ -74,7 +74,7 @@ def test_unknown_types_are_stored_and_ignored(
 
 
 def test_a_failing_handler_is_retried_then_dead(
-    webhook_app, client, hmac_connected, registry, run_worker, webhook_queue
+    webhook_app, client, hmac_connected, registry, run_worker, webhook_queue, event_job_id
 ):
     registry.failing.add("customer.updated")
     deliver(client)
@@ -84,7 +84,7 @@ def test_a_failing_handler_is_retried_then_dead(
     assert event.status is EventStatus.dead
     assert event.attempts == 3
     assert "handler for customer.updated failed" in event.last_error
-    assert f"webhook-{event.id}" in FailedJobRegistry(queue=webhook_queue).get_job_ids()
+    assert event_job_id(event.id) in FailedJobRegistry(queue=webhook_queue).get_job_ids()
 
 
 def test_a_failure_with_retries_left_is_failed(webhook_app, client, hmac_connected, registry):
