@@ -439,8 +439,9 @@ def unqueued_event_ids(*, grace: timedelta = timedelta(seconds=30)) -> list[int]
     )
 
 
-def orphaned_event_ids(*, stale: timedelta = timedelta(minutes=15)) -> list[int]:
-    """Queued events whose job is gone or finished while the event still waits or is claimed."""
+def orphaned_event_ids(*, stale: timedelta = timedelta(minutes=2)) -> list[int]:
+    """Queued events whose job is gone (Redis flushed) or finished while the event still waits or
+    is claimed, queued more than `stale` ago: the minute-by-minute sweep queues them again."""
     from rq.job import Job, JobStatus
 
     cutoff = utcnow() - stale

@@ -206,3 +206,26 @@ def test_the_sweeper_requeues_an_event_whose_worker_died(
     recovered = the_event(webhook_app)
     assert recovered.status is EventStatus.processed
     assert registry.calls == [(event.id, "customer.updated")]
+
+
+def test_an_event_whose_job_vanished_is_queued_again_within_minutes(
+    webhook_app, client, hmac_connected, registry, run_worker, redis_conn, webhook_queue
+):
+    deliver(client)
+    event = the_event(webhook_app)
+    assert event.status is EventStatus.received and event.enqueued_at is not None
+    redis_conn.flushdb()  # the job is gone; the inbox still says "queued"
+
+    def sweep_after(minutes: float) -> EventStatus:
+        with webhook_app.app_context():
+            queued_at = utcnow() - timedelta(minutes=minutes)
+            db.session.execute(sa.update(WebhookEvent).values(enqueued_at=queued_at))
+            db.session.commit()
+        webhook_queue.enqueue("jobs.webhooks.sweep_unqueued")
+        run_worker()
+        return the_event(webhook_app).status
+
+    assert sweep_after(1) is EventStatus.received  # it may still be on its way
+    assert registry.calls == []
+    assert sweep_after(3) is EventStatus.processed
+    assert registry.calls == [(event.id, "customer.updated")]
