@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import types
 
-from rq import Queue, SimpleWorker
+from rq import SimpleWorker
 
 DISPATCHED = "pier:bench:dispatched"
 
@@ -32,15 +32,17 @@ def main() -> None:
     from jobs import runtime
     from portal import create_app
     from portal.extensions import redis_connection
+    from portal.queues import queue
 
     app = create_app()
     runtime.use_app(app)
     with app.app_context():
         connection = redis_connection()
+        webhooks = queue("webhooks")
     registry = counting_registry(connection)
     sys.modules["portal.webhooks.registry"] = registry
     portal.webhooks.registry = registry
-    worker = SimpleWorker([Queue("webhooks", connection=connection)], connection=connection)
+    worker = SimpleWorker([webhooks], connection=connection)
     worker.work(burst=True, logging_level="WARNING")
 
 

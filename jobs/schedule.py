@@ -1,11 +1,12 @@
-"""Cron work, loaded by the worker's cron scheduler (or `rq cron jobs/schedule.py`)."""
-
-from rq import cron
+"""Cron work: (function, queue, seconds between runs), registered by the worker's cron scheduler
+on this instance's queues."""
 
 from jobs import dunning, emails, reconcile, sync, webhooks
 
-cron.register(sync.sweep_pending_syncs, queue_name="sync", interval=60)
-cron.register(webhooks.sweep_unqueued, queue_name="webhooks", interval=60)
-cron.register(emails.send_trial_reminders, queue_name="emails", interval=3600)
-cron.register(dunning.suspend_overdue_accounts, queue_name="default", interval=3600)
-cron.register(reconcile.reconcile_all, queue_name="default", interval=3600)
+SCHEDULE = (
+    (sync.sweep_pending_syncs, "sync", 60),
+    (webhooks.sweep_unqueued, "webhooks", 60),
+    (emails.send_trial_reminders, "emails", 3600),
+    (dunning.suspend_overdue_accounts, "default", 3600),
+    (reconcile.reconcile_all, "default", 3600),
+)

@@ -27,6 +27,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = settings.normalise_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
+    app.config["PIER_INSTANCE"] = app.config.get("PIER_INSTANCE") or settings.derived_instance(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
     settings.check(app.config)
     app.config["WTF_CSRF_TIME_LIMIT"] = None  # the token lives as long as the session
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})

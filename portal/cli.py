@@ -43,11 +43,12 @@ def create_admin(email: str, password: str, name: str) -> None:
 
 
 DEMO_PASSWORD = "pier-demo-password"  # noqa: S105 - printed demo logins
+# `.example` is reserved for examples (RFC 2606) and passes the email checks real users get.
 DEMO_USERS = (
-    ("admin@pier.localhost", "Ada Admin", None),
-    ("owner@acme.localhost", "Olivia Owner", Role.owner),
-    ("billing@acme.localhost", "Bruno Billing", Role.billing_admin),
-    ("member@acme.localhost", "Mia Member", Role.member),
+    ("admin@pier.example", "Ada Admin", None),
+    ("owner@acme.example", "Olivia Owner", Role.owner),
+    ("billing@acme.example", "Bruno Billing", Role.billing_admin),
+    ("member@acme.example", "Mia Member", Role.member),
 )
 
 
@@ -56,13 +57,15 @@ def seed_demo() -> None:
     """Create the demo admin, tenant and members (safe to run twice)."""
     tenant = db.session.scalar(db.select(Tenant).where(Tenant.name == "Acme Inc."))
     if tenant is None:
-        tenant = Tenant(
-            name="Acme Inc.", billing_email="billing@acme.localhost", timezone="Europe/Paris"
-        )
+        tenant = Tenant(name="Acme Inc.", timezone="Europe/Paris")
         db.session.add(tenant)
+    if tenant.billing_email in (None, "billing@acme.localhost"):
+        tenant.billing_email = "billing@acme.example"
     for email, name, role in DEMO_USERS:
-        user = User.by_email(email)
-        if user is None:
+        user = User.by_email(email) or User.by_email(email.replace(".example", ".localhost"))
+        if user is not None:
+            user.email = email  # demo databases seeded with `.localhost` addresses move over
+        else:
             user = User(
                 email=email, name=name, timezone="Europe/Paris", is_platform_admin=role is None
             )

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 DEV_SECRET_KEY = "dev-only-secret-key-change-me"  # noqa: S105 - the refused default
+INSTANCE_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
 
 
 class ConfigError(RuntimeError):
@@ -46,6 +51,12 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def derived_instance(database_url: str) -> str:
+    """The instance name when none is set: one per database (its URL without the password)."""
+    shown = make_url(database_url).render_as_string(hide_password=True)
+    return "pier-" + hashlib.sha256(shown.encode()).hexdigest()[:8]
+
+
 def from_environment(instance_path: str) -> dict:
     """Build the Flask config mapping from environment variables."""
     env = os.environ
@@ -58,6 +69,7 @@ def from_environment(instance_path: str) -> dict:
             env.get("DATABASE_URL") or default_sqlite_url(instance_path)
         ),
         "REDIS_URL": env.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "PIER_INSTANCE": env.get("PIER_INSTANCE", "").strip(),
         "PIER_ENCRYPTION_KEYS": keys,
         "PIER_BASE_URL": env.get("PIER_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "MAIL_URL": env.get("MAIL_URL", "file://instance/mail"),
@@ -78,7 +90,12 @@ def from_environment(instance_path: str) -> dict:
 
 
 def check(config: dict) -> None:
-    """Refuse to start in production with unsafe settings, in one clear sentence."""
+    """Refuse to start with a malformed setting, or in production with unsafe ones."""
+    if not INSTANCE_NAME.fullmatch(config.get("PIER_INSTANCE") or ""):
+        raise ConfigError(
+            "PIER_INSTANCE names this Pier in the shared Redis: use 1 to 40 letters, digits, "
+            f"dashes or underscores, not {config.get('PIER_INSTANCE')!r}."
+        )
     if config.get("PIER_ENV") != "production":
         return
     if config.get("SECRET_KEY") in (None, "", DEV_SECRET_KEY):

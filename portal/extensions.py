@@ -24,7 +24,19 @@ db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def redis_key(*parts: str) -> str:
+    """A Redis key of this Pier (`PIER_INSTANCE:...`): instances sharing a Redis never meet."""
+    return ":".join((current_app.config["PIER_INSTANCE"], *parts))
+
+
+def client_address_key() -> str:
+    """Rate limits count per client address, per instance."""
+    return redis_key("ip", get_remote_address() or "")
+
+
+limiter = Limiter(key_func=client_address_key, default_limits=[])
 
 
 def redis_connection() -> Redis:

@@ -1,9 +1,15 @@
-"""Enqueue background work on RQ by dotted path (the portal never imports jobs/)."""
+"""Enqueue background work on RQ by dotted path (the portal never imports jobs/).
+
+Queue names and job ids carry the instance name (`PIER_INSTANCE`), so two Piers sharing a
+Redis never see each other's queues or jobs.
+"""
 
 from __future__ import annotations
 
 import logging
+import uuid
 
+from flask import current_app
 from redis.exceptions import RedisError
 from rq import Queue, Retry
 
@@ -14,11 +20,21 @@ log = logging.getLogger(__name__)
 QUEUES = ("webhooks", "sync", "emails", "default")
 
 
-def queue(name: str) -> Queue:
-    """A named queue on the app's Redis."""
+def queue_name(name: str) -> str:
+    """This instance's RQ name for one of its queues."""
     if name not in QUEUES:
         raise ValueError(f"unknown queue {name!r}")
-    return Queue(name, connection=redis_connection())
+    return f"{current_app.config['PIER_INSTANCE']}:{name}"
+
+
+def instance_id(name: str | None = None) -> str:
+    """An id of this instance for a job, worker or scheduler (a fresh one without a name)."""
+    return f"{current_app.config['PIER_INSTANCE']}-{name or uuid.uuid4().hex}"
+
+
+def queue(name: str) -> Queue:
+    """A named queue on the app's Redis."""
+    return Queue(queue_name(name), connection=redis_connection())
 
 
 def enqueue(
@@ -26,7 +42,7 @@ def enqueue(
 ):
     """Enqueue a job; returns None (and logs) when Redis is down, so the caller's work is kept."""
     try:
-        return queue(name).enqueue(func, *args, retry=retry, job_id=job_id, **kwargs)
+        return queue(name).enqueue(func, *args, retry=retry, job_id=instance_id(job_id), **kwargs)
     except (RedisError, OSError):
         log.warning(
             "could not enqueue %s on %s: Redis is unavailable; the sweeper will pick it up",

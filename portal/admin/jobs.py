@@ -70,9 +70,10 @@ def _stats(name: str) -> QueueStats:
 
 
 def _requeue(name: str, job_ids: list[str]) -> int:
-    """Requeue failed jobs; a webhook job first puts its event back to received."""
+    """Requeue failed jobs of this queue; a webhook job first puts its event back to received."""
     q = queue(name)
     registry = FailedJobRegistry(queue=q)
+    job_ids = [job_id for job_id in job_ids if job_id in registry]
     found = dict(zip(job_ids, Job.fetch_many(job_ids, connection=q.connection), strict=True))
     for job_id in [job_id for job_id, job in found.items() if job is None]:
         registry.remove(job_id)

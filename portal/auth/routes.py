@@ -20,7 +20,7 @@ from portal.auth.services import (
 )
 from portal.auth.session import sign_in, sign_out
 from portal.billing.customers import sync_after_commit
-from portal.extensions import db, limiter
+from portal.extensions import db, limiter, redis_key
 from portal.htmx import is_htmx, redirect_to, render_page
 from portal.models import User, utcnow
 
@@ -41,7 +41,7 @@ def _safe_next(default: str) -> str:
 
 
 def _login_key() -> str:
-    return "login-email:" + (request.form.get("email") or "").strip().lower()[:254]
+    return redis_key("login-email", (request.form.get("email") or "").strip().lower()[:254])
 
 
 @bp.route("/signup", methods=["GET", "POST"])

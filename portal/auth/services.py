@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal import audit
-from portal.billing.customers import mark_for_sync
+from portal.billing.customers import mark_for_sync, plan_for_new_tenant
 from portal.extensions import db
 from portal.models import Invitation, Membership, Role, Tenant, User, utcnow
 from portal.models.user import password_hash_method
@@ -31,7 +31,12 @@ def register_organisation(
     """Create a tenant and its owner (the caller commits)."""
     if User.by_email(email) is not None:
         raise EmailTaken(email)
-    tenant = Tenant(name=organisation.strip(), billing_email=email, timezone=timezone)
+    tenant = Tenant(
+        name=organisation.strip(),
+        billing_email=email,
+        timezone=timezone,
+        plan_to_assign=plan_for_new_tenant(),
+    )
     user = User(email=email, name=name.strip(), timezone=timezone)
     user.set_password(password)
     db.session.add_all([tenant, user])

@@ -10,10 +10,9 @@ from datetime import datetime
 from redis.exceptions import RedisError
 
 from portal.billing.connection import get_connection, lago_client
-from portal.extensions import redis_connection
+from portal.extensions import redis_connection, redis_key
 from portal.models import utcnow
 
-MRR_CACHE_KEY = "pier:cache:mrr"
 MRR_CACHE_SECONDS = 300
 
 
@@ -29,7 +28,7 @@ class Mrr:
 def current_mrr() -> Mrr:
     """The latest month's MRR from Lago's analytics (raises LagoError / NotConnected)."""
     try:
-        cached = redis_connection().get(MRR_CACHE_KEY)
+        cached = redis_connection().get(redis_key("cache", "mrr"))
     except RedisError:
         cached = None
     if cached:
@@ -46,7 +45,7 @@ def current_mrr() -> Mrr:
     )
     with suppress(RedisError):
         redis_connection().setex(
-            MRR_CACHE_KEY,
+            redis_key("cache", "mrr"),
             MRR_CACHE_SECONDS,
             json.dumps(
                 {

@@ -15,6 +15,8 @@ from portal.extensions import db
 from portal.lago import (
     LagoClient,
     LagoError,
+    LagoNotFound,
+    LagoNotLagoAPI,
     Organization,
     Plan,
     WebhookEndpoint,
@@ -166,6 +168,13 @@ def test_connection(data: ConnectionInput) -> TestReport:
 
 
 def _fail(report: TestReport, step: Step, error: LagoError) -> TestReport:
+    if isinstance(error, LagoNotFound):
+        # Every Lago serves the routes the test reads: a 404 comes from another application.
+        error = LagoNotLagoAPI(
+            "The Lago URL answers, but not with the Lago API: it does not know Lago's routes.",
+            status=error.status,
+            code=error.code,
+        )
     step.ok, step.detail, step.hint = False, error.message, error.hint
     report.error = error
     return report

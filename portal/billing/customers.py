@@ -1,4 +1,4 @@
-"""Tenants as Lago customers: the payload, the sync and its retry bookkeeping."""
+"""Tenants as Lago customers: the payload, the sync (and a new tenant's first plan), retries."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from portal.billing import mirror
 from portal.billing.connection import NotConnected, get_connection, lago_client
 from portal.extensions import db
-from portal.lago import LagoConnectionError, LagoError, LagoRateLimited, LagoServerError
+from portal.lago import LagoClient, LagoConnectionError, LagoError, LagoRateLimited, LagoServerError
 from portal.lago.zones import COUNTRIES, billing_timezone
 from portal.models import BillingConnection, SyncState, Tenant, User, utcnow
 from portal.queues import enqueue
@@ -53,7 +54,11 @@ def sync_tenant(tenant: Tenant) -> bool:
     try:
         if connection is None:
             raise NotConnected(NotConnected.message)
-        customer = lago_client().upsert_customer(customer_payload(tenant, connection))
+        client = lago_client()
+        customer = client.upsert_customer(customer_payload(tenant, connection))
+        tenant.lago_customer_id = customer.lago_id
+        if tenant.plan_to_assign:
+            assign_first_plan(client, tenant)
     except NotConnected as exc:
         _record_failure(tenant, exc.message, retry=False)
         return False
@@ -63,13 +68,44 @@ def sync_tenant(tenant: Tenant) -> bool:
         if transient:
             raise
         return False
-    tenant.lago_customer_id = customer.lago_id
     tenant.sync_state = SyncState.synced
     tenant.sync_last_error = None
     tenant.sync_attempts = 0
     tenant.sync_next_attempt_at = None
     tenant.synced_at = utcnow()
     return True
+
+
+def subscription_external_id(tenant: Tenant) -> str:
+    """The stable Lago id of the tenant's subscription (a plan change keeps it)."""
+    return f"{tenant.external_id}_subscription"
+
+
+def plan_for_new_tenant() -> str | None:
+    """The plan the admin settings give a new organisation, if any."""
+    connection = get_connection()
+    return connection.default_plan_code if connection else None
+
+
+def assign_first_plan(client: LagoClient, tenant: Tenant) -> None:
+    """Subscribe the new tenant to its first plan (the plan's trial applies) and mirror it.
+
+    The subscription's id is stable, so a retry after a lost answer gets the same subscription.
+    """
+    try:
+        subscription = client.create_subscription(
+            {
+                "external_customer_id": tenant.external_id,
+                "external_id": subscription_external_id(tenant),
+                "plan_code": tenant.plan_to_assign,
+            }
+        )
+    except LagoError as exc:
+        exc.message = f"The plan {tenant.plan_to_assign} could not be given: {exc.message}"
+        raise
+    said_at = mirror.subscription_said_at(subscription) or utcnow()
+    mirror.upsert_subscription(tenant, subscription, said_at)
+    tenant.plan_to_assign = None
 
 
 def _record_failure(tenant: Tenant, message: str, *, retry: bool) -> None:

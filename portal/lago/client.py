@@ -383,6 +383,22 @@ class LagoClient:
         path = f"/subscriptions/{segment(external_id)}"
         return self._one("GET", path, "subscription", Subscription.from_api, params=params)
 
+    def create_subscription(self, payload: Mapping[str, Any]) -> Subscription:
+        """Subscribe a customer to a plan (`external_customer_id`, `plan_code`, `external_id`).
+
+        Lago answers a repeat with the same `external_id` and plan with the subscription it
+        already has, so the call is retried like a PUT. Another plan changes its plan.
+        """
+        body = _wrap("subscription", payload)
+        return self._one(
+            "POST",
+            "/subscriptions",
+            "subscription",
+            Subscription.from_api,
+            body=body,
+            idempotent=True,
+        )
+
     def list_subscriptions(
         self,
         *,

@@ -66,6 +66,8 @@ class Tenant(Timestamps, db.Model):
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
     lago_customer_id: Mapped[str | None] = mapped_column(sa.String(64))
+    # The plan a new organisation is given in Lago once its customer exists; cleared once given.
+    plan_to_assign: Mapped[str | None] = mapped_column(sa.String(255))
     sync_state: Mapped[SyncState] = mapped_column(
         sa.Enum(SyncState, native_enum=False, length=16, validate_strings=True),
         nullable=False,

@@ -22,7 +22,7 @@ from portal import crypto
 from portal.extensions import db, redis_connection
 from portal.models import BillingConnection, EventSource, EventStatus, SignatureFailure, utcnow
 from portal.models import WebhookEvent as Event
-from portal.queues import queue
+from portal.queues import instance_id, queue
 from portal.webhooks.verify import (
     LagoKeys,
     NotConfigured,
@@ -302,6 +302,11 @@ def retry_policy():
     return Retry(max=len(intervals), interval=intervals)
 
 
+def event_job_id(event_id: int) -> str:
+    """The id of the job that processes an event."""
+    return instance_id(f"webhook-{event_id}")
+
+
 def queue_event(event_id: int):
     """Enqueue processing of one event in one Redis round trip; None when Redis is down."""
     try:
@@ -310,7 +315,7 @@ def queue_event(event_id: int):
             job = jobs.enqueue(
                 PROCESS_JOB,
                 event_id,
-                job_id=f"webhook-{event_id}",
+                job_id=event_job_id(event_id),
                 retry=retry_policy(),
                 pipeline=pipe,
             )
@@ -434,8 +439,9 @@ def unqueued_event_ids(*, grace: timedelta = timedelta(seconds=30)) -> list[int]
     )
 
 
-def orphaned_event_ids(*, stale: timedelta = timedelta(minutes=15)) -> list[int]:
-    """Queued events whose job is gone or finished while the event still waits or is claimed."""
+def orphaned_event_ids(*, stale: timedelta = timedelta(minutes=2)) -> list[int]:
+    """Queued events whose job is gone (Redis flushed) or finished while the event still waits or
+    is claimed, queued more than `stale` ago: the minute-by-minute sweep queues them again."""
     from rq.job import Job, JobStatus
 
     cutoff = utcnow() - stale
@@ -451,7 +457,7 @@ def orphaned_event_ids(*, stale: timedelta = timedelta(minutes=15)) -> list[int]
     live = {s.value.encode() for s in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED)}
     pipe = redis_connection().pipeline(transaction=False)
     for event_id, _status in rows:
-        pipe.hget(Job.key_for(f"webhook-{event_id}"), "status")
+        pipe.hget(Job.key_for(event_job_id(event_id)), "status")
     orphans = [row[0] for row, found in zip(rows, pipe.execute(), strict=True) if found not in live]
     if orphans:
         db.session.execute(

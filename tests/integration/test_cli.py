@@ -50,4 +50,4 @@ def test_demo_seed_is_idempotent(app):
     assert runner.invoke(args=["demo", "seed"]).exit_code == 0
     with app.app_context():
         assert User.query.count() == 4
-        assert User.by_email("member@acme.localhost").memberships[0].role.value == "member"
+        assert User.by_email("member@acme.example").memberships[0].role.value == "member"

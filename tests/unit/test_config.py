@@ -50,3 +50,21 @@ def test_a_bad_number_setting_says_which(monkeypatch, tmp_path):
     monkeypatch.setenv("PIER_MAX_BODY_BYTES", "lots")
     with pytest.raises(settings.ConfigError, match="PIER_MAX_BODY_BYTES"):
         settings.from_environment(str(tmp_path))
+
+
+def test_the_instance_name_is_set_or_derived_from_the_database(monkeypatch):
+    monkeypatch.delenv("PIER_INSTANCE", raising=False)
+    first = create_app({"SQLALCHEMY_DATABASE_URI": "postgresql://pier:one@db/pier"})
+    rotated = create_app({"SQLALCHEMY_DATABASE_URI": "postgresql://pier:two@db/pier"})
+    other = create_app({"SQLALCHEMY_DATABASE_URI": "postgresql://pier:one@db/staging"})
+    assert first.config["PIER_INSTANCE"].startswith("pier-")
+    assert first.config["PIER_INSTANCE"] == rotated.config["PIER_INSTANCE"]  # not the password
+    assert first.config["PIER_INSTANCE"] != other.config["PIER_INSTANCE"]
+    monkeypatch.setenv("PIER_INSTANCE", "production")
+    assert create_app().config["PIER_INSTANCE"] == "production"
+
+
+def test_a_malformed_instance_name_is_refused(monkeypatch):
+    monkeypatch.setenv("PIER_INSTANCE", "prod:eu")
+    with pytest.raises(settings.ConfigError, match="PIER_INSTANCE names this Pier"):
+        create_app()

@@ -17,6 +17,7 @@ from flask import Flask
 from rq import Queue, SimpleWorker
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from portal.queues import instance_id, queue
 from sandbox.serving import QuietRequestHandler
 from tests.conftest import PASSWORD
 
@@ -81,7 +82,14 @@ def redis_of(app: Flask) -> redis.Redis:
 
 
 def sync_queue(app: Flask) -> Queue:
-    return Queue("sync", connection=redis_of(app))
+    with app.app_context():
+        return queue("sync")
+
+
+def sync_job_id(app: Flask, tenant_id: int) -> str:
+    """The id of a tenant's sync job in this app's instance."""
+    with app.app_context():
+        return instance_id(f"sync-tenant-{tenant_id}")
 
 
 def run_worker(app: Flask, *, with_scheduler: bool = False) -> None:
@@ -89,9 +97,8 @@ def run_worker(app: Flask, *, with_scheduler: bool = False) -> None:
     from jobs import runtime
 
     runtime.use_app(app)
-    connection = redis_of(app)
-    worker = SimpleWorker([Queue("sync", connection=connection)], connection=connection)
-    worker.work(burst=True, with_scheduler=with_scheduler)
+    jobs = sync_queue(app)
+    SimpleWorker([jobs], connection=jobs.connection).work(burst=True, with_scheduler=with_scheduler)
 
 
 # -- Servers that are not Lago -----------------------------------------------------------------

@@ -20,6 +20,7 @@ from tests.integration.billing.support import (
     redis_of,
     run_worker,
     signup_form,
+    sync_job_id,
     sync_queue,
     text_of,
 )
@@ -70,8 +71,8 @@ def test_sign_up_queues_the_sync_and_the_worker_creates_the_customer(
     _, tenant_id = sign_up(app)
 
     queue = sync_queue(app)
-    assert queue.job_ids == [f"sync-tenant-{tenant_id}"]
-    job = queue.fetch_job(f"sync-tenant-{tenant_id}")
+    assert queue.job_ids == [sync_job_id(app, tenant_id)]
+    job = queue.fetch_job(sync_job_id(app, tenant_id))
     assert job.func_name == "jobs.sync.sync_tenant" and job.args == (tenant_id,)
     assert tenant(app, tenant_id).sync_state is SyncState.pending
     assert customers_in_lago(lago_standin) == []
@@ -122,7 +123,7 @@ def test_lago_down_at_sign_up_fails_the_job_and_rq_retries_it(app, connected, la
 
     queue = sync_queue(app)
     scheduled = ScheduledJobRegistry(queue=queue)
-    job_id = f"sync-tenant-{tenant_id}"
+    job_id = sync_job_id(app, tenant_id)
     assert scheduled.get_job_ids() == [job_id]
     retry_at = scheduled.get_scheduled_time(job_id).replace(tzinfo=UTC)
     assert 9 <= (retry_at - started).total_seconds() <= 12
@@ -172,7 +173,7 @@ def test_retry_now_on_the_tenants_page_syncs_a_failed_tenant(app, connected, lag
 
     # RQ's own retry, still scheduled, runs later without creating anything twice.
     scheduled = ScheduledJobRegistry(queue=sync_queue(app))
-    redis_of(app).zadd(scheduled.key, {f"sync-tenant-{tenant_id}": time.time() - 1})
+    redis_of(app).zadd(scheduled.key, {sync_job_id(app, tenant_id): time.time() - 1})
     run_worker(app, with_scheduler=True)
     assert [c["external_id"] for c in customers_in_lago(lago_standin)] == [synced.external_id]
     assert tenant(app, tenant_id).sync_state is SyncState.synced
@@ -204,7 +205,7 @@ def test_redis_down_at_sign_up_keeps_the_sign_up_and_the_sweeper_queues_it_later
         row.sync_next_attempt_at = row.sync_next_attempt_at - timedelta(minutes=3)
         db.session.commit()
     assert sweep_pending_syncs() == 1
-    assert sync_queue(app).job_ids == [f"sync-tenant-{tenant_id}"]
+    assert sync_queue(app).job_ids == [sync_job_id(app, tenant_id)]
 
     run_worker(app)
     synced = tenant(app, tenant_id)
@@ -219,7 +220,7 @@ def test_sign_up_before_lago_is_connected_syncs_once_it_is(app, admin, lago_stan
     assert tenant(app, tenant_id).sync_state is SyncState.pending
 
     connect(admin, lago_standin)
-    assert sync_queue(app).job_ids == [f"sync-tenant-{tenant_id}"]
+    assert sync_queue(app).job_ids == [sync_job_id(app, tenant_id)]
     run_worker(app)
     assert tenant(app, tenant_id).sync_state is SyncState.synced
     assert len(customers_in_lago(lago_standin)) == 1

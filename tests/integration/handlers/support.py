@@ -12,13 +12,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import redis
 import sqlalchemy as sa
 from flask import Flask
-from rq import Queue, SimpleWorker
+from rq import SimpleWorker
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 
+from portal import queues
 from portal.extensions import db
 from portal.models import EventSource, EventStatus, WebhookEvent, utcnow
 from portal.webhooks import registry
@@ -120,10 +120,12 @@ def run_jobs(app: Flask, queue: str = "emails") -> int:
     from jobs import runtime
 
     runtime.use_app(app)
-    connection = redis.Redis.from_url(app.config["REDIS_URL"])
-    pending = Queue(queue, connection=connection).count
-    SimpleWorker([Queue(queue, connection=connection)], connection=connection).work(burst=True)
-    failed = FailedJobRegistry(queue, connection=connection)
+    with app.app_context():
+        jobs = queues.queue(queue)
+    connection = jobs.connection
+    pending = jobs.count
+    SimpleWorker([jobs], connection=connection).work(burst=True)
+    failed = FailedJobRegistry(queue=jobs)
     if failed.count:
         problems = []
         for job_id in failed.get_job_ids():

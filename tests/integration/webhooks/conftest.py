@@ -22,6 +22,8 @@ import portal.webhooks
 from portal import crypto
 from portal.extensions import db
 from portal.models import BillingConnection, Provider, WebhookAlgorithm
+from portal.queues import queue
+from portal.webhooks import inbox
 
 ISSUER = "https://lago.example.com"
 HMAC_KEY = "2f4c2a0e-5a7b-4c55-9a55-7d1f1d0f5d3e"
@@ -154,8 +156,20 @@ def redis_conn(webhook_app) -> redis.Redis:
 
 
 @pytest.fixture
-def webhook_queue(redis_conn) -> Queue:
-    return Queue("webhooks", connection=redis_conn)
+def webhook_queue(webhook_app) -> Queue:
+    with webhook_app.app_context():
+        return queue("webhooks")
+
+
+@pytest.fixture
+def event_job_id(webhook_app):
+    """The RQ job id that processes an inbox event, in this app's instance."""
+
+    def job_id(event_id: int) -> str:
+        with webhook_app.app_context():
+            return inbox.event_job_id(event_id)
+
+    return job_id
 
 
 @pytest.fixture

@@ -123,7 +123,14 @@ def test_failures_before_the_last_valid_delivery_do_not_raise_the_banner(webhook
 
 
 def test_the_jobs_page_shows_failed_jobs_and_retries_them(
-    webhook_app, client, hmac_connected, registry, run_worker, admin_client, webhook_queue
+    webhook_app,
+    client,
+    hmac_connected,
+    registry,
+    run_worker,
+    admin_client,
+    webhook_queue,
+    event_job_id,
 ):
     registry.failing.add("customer.updated")
     deliver(client)
@@ -132,11 +139,12 @@ def test_the_jobs_page_shows_failed_jobs_and_retries_them(
         event = db.session.scalars(sa.select(WebhookEvent)).one()
     page = text(admin_client.get("/admin/jobs"))
     assert "webhooks" in page and "sync" in page
-    assert f"webhook-{event.id}" in page
+    assert event_job_id(event.id) in page
     assert "RuntimeError: handler for customer.updated failed" in page
 
     registry.failing.clear()
-    response = admin_client.submit(f"/admin/jobs/webhooks/webhook-{event.id}/retry", {})
+    job_id = event_job_id(event.id)
+    response = admin_client.submit(f"/admin/jobs/webhooks/{job_id}/retry", {})
     assert response.status_code == 303
     assert FailedJobRegistry(queue=webhook_queue).count == 0
     run_worker()

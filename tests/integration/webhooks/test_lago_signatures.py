@@ -38,7 +38,7 @@ def assert_refused(app, response, reason_part: str) -> None:
 
 
 def test_a_jwt_signed_delivery_is_stored_queued_and_acknowledged(
-    webhook_app, client, connect_lago, lago_keys, webhook_queue
+    webhook_app, client, connect_lago, lago_keys, webhook_queue, event_job_id
 ):
     connect_lago("jwt")
     body = lago_body("customer.updated", lago_id="cus-1")
@@ -61,8 +61,8 @@ def test_a_jwt_signed_delivery_is_stored_queued_and_acknowledged(
     assert event.headers["X-Lago-Signature"] == "[removed]"
     assert event.headers["X-Lago-Unique-Key"] == "key-1"
     assert headers["X-Lago-Signature"] not in str(event.headers)
-    assert webhook_queue.job_ids == [f"webhook-{event.id}"]
-    job = webhook_queue.fetch_job(f"webhook-{event.id}")
+    assert webhook_queue.job_ids == [event_job_id(event.id)]
+    job = webhook_queue.fetch_job(event_job_id(event.id))
     assert job.func_name == "jobs.webhooks.process_event"
     assert job.args == (event.id,)
     assert job.retries_left == 2

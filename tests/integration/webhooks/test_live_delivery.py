@@ -91,7 +91,7 @@ def test_lago_signing_with_another_key_is_refused(
 
 
 def test_concurrent_deliveries_of_one_key_make_one_row_and_one_job(
-    webhook_app, live_portal, connect_lago, webhook_queue
+    webhook_app, live_portal, connect_lago, webhook_queue, event_job_id
 ):
     connect_lago("hmac")
     body = lago_body()
@@ -116,4 +116,4 @@ def test_concurrent_deliveries_of_one_key_make_one_row_and_one_job(
     assert statuses == [200] * threads
     [event] = inbox(webhook_app)
     assert event.duplicates == threads - 1
-    assert webhook_queue.job_ids == [f"webhook-{event.id}"]
+    assert webhook_queue.job_ids == [event_job_id(event.id)]

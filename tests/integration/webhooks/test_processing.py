@@ -74,7 +74,7 @@ def test_unknown_types_are_stored_and_ignored(
 
 
 def test_a_failing_handler_is_retried_then_dead(
-    webhook_app, client, hmac_connected, registry, run_worker, webhook_queue
+    webhook_app, client, hmac_connected, registry, run_worker, webhook_queue, event_job_id
 ):
     registry.failing.add("customer.updated")
     deliver(client)
@@ -84,7 +84,7 @@ def test_a_failing_handler_is_retried_then_dead(
     assert event.status is EventStatus.dead
     assert event.attempts == 3
     assert "handler for customer.updated failed" in event.last_error
-    assert f"webhook-{event.id}" in FailedJobRegistry(queue=webhook_queue).get_job_ids()
+    assert event_job_id(event.id) in FailedJobRegistry(queue=webhook_queue).get_job_ids()
 
 
 def test_a_failure_with_retries_left_is_failed(webhook_app, client, hmac_connected, registry):
@@ -205,4 +205,27 @@ def test_the_sweeper_requeues_an_event_whose_worker_died(
     run_worker()
     recovered = the_event(webhook_app)
     assert recovered.status is EventStatus.processed
+    assert registry.calls == [(event.id, "customer.updated")]
+
+
+def test_an_event_whose_job_vanished_is_queued_again_within_minutes(
+    webhook_app, client, hmac_connected, registry, run_worker, redis_conn, webhook_queue
+):
+    deliver(client)
+    event = the_event(webhook_app)
+    assert event.status is EventStatus.received and event.enqueued_at is not None
+    redis_conn.flushdb()  # the job is gone; the inbox still says "queued"
+
+    def sweep_after(minutes: float) -> EventStatus:
+        with webhook_app.app_context():
+            queued_at = utcnow() - timedelta(minutes=minutes)
+            db.session.execute(sa.update(WebhookEvent).values(enqueued_at=queued_at))
+            db.session.commit()
+        webhook_queue.enqueue("jobs.webhooks.sweep_unqueued")
+        run_worker()
+        return the_event(webhook_app).status
+
+    assert sweep_after(1) is EventStatus.received  # it may still be on its way
+    assert registry.calls == []
+    assert sweep_after(3) is EventStatus.processed
     assert registry.calls == [(event.id, "customer.updated")]

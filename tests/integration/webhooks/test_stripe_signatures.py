@@ -37,7 +37,9 @@ def rows(app, model):
 
 
 @pytest.mark.parametrize("secret", [STRIPE_SECRET, STRIPE_OLD_SECRET])
-def test_either_secret_is_accepted_during_rotation(webhook_app, client, webhook_queue, secret):
+def test_either_secret_is_accepted_during_rotation(
+    webhook_app, client, webhook_queue, event_job_id, secret
+):
     body = stripe_body()
     response = client.post(URL, data=body, headers=signed(body, secret))
     assert response.status_code == 200
@@ -50,7 +52,7 @@ def test_either_secret_is_accepted_during_rotation(webhook_app, client, webhook_
     assert (event.object_type, event.object_key) == ("payment_method", "pm_123")
     assert event.headers["Stripe-Signature"] == "[removed]"
     assert event.status is EventStatus.received
-    assert webhook_queue.job_ids == [f"webhook-{event.id}"]
+    assert webhook_queue.job_ids == [event_job_id(event.id)]
 
 
 def refused(app, response) -> str:
