@@ -425,22 +425,6 @@ class LagoClient:
 
     # -- Subscriptions (writes) -------------------------------------------------------------------
 
-    def create_subscription(self, values: Mapping[str, Any]) -> Subscription:
-        """POST /subscriptions: start one, or change the plan of the one with this external_id.
-
-        Sending it again is safe (so it is retried): the same plan returns the subscription
-        unchanged, and a repeated downgrade replaces the pending one with an identical one.
-        """
-        body = {"subscription": dict(values)}
-        return self._one(
-            "POST",
-            "/subscriptions",
-            "subscription",
-            Subscription.from_api,
-            body=body,
-            idempotent=True,
-        )
-
     def update_subscription(
         self, external_id: str, values: Mapping[str, Any], *, status: str | None = None
     ) -> Subscription:

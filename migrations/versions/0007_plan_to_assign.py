@@ -1,15 +1,15 @@
 """A new organisation remembers the plan it is to be given in Lago.
 
-Revision ID: 0004_plan_to_assign
-Revises: 0003_inbox_and_mirror
+Revision ID: 0007_plan_to_assign
+Revises: 0006_subscription_pending_plan
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0004_plan_to_assign'
-down_revision = '0003_inbox_and_mirror'
+revision = '0007_plan_to_assign'
+down_revision = '0006_subscription_pending_plan'
 branch_labels = None
 depends_on = None
 
