@@ -170,6 +170,11 @@ def _lago_keys(conn) -> LagoKeys | None:
     return keys
 
 
+def record_refusal(source: EventSource, reason: str, ip: str | None) -> None:
+    """Record a delivery refused before its signature could be checked (e.g. too large)."""
+    _with_connection(lambda conn: _insert_failure(conn, source, reason, ip))
+
+
 def _insert_failure(conn, source: EventSource, reason: str, ip: str | None) -> None:
     conn.execute(
         failures.insert(),
