@@ -38,9 +38,10 @@ def create_app(config: dict | None = None) -> Flask:
     _register_request_hooks(app)
     _register_cli(app)
 
-    from portal import templating
+    from portal import csp, templating
 
     templating.init_app(app)
+    csp.init_app(app)
     return app
 
 

@@ -86,6 +86,8 @@ def from_environment(instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": _int("PIER_MAX_BODY_BYTES", 1024 * 1024),
         "WEBHOOK_MAX_BYTES": webhook_max_bytes(),
         "STRIPE_WEBHOOK_SECRETS": _list(env.get("STRIPE_WEBHOOK_SECRETS")),
+        "STRIPE_PUBLISHABLE_KEY": env.get("STRIPE_PUBLISHABLE_KEY", ""),
+        "STRIPE_JS_URL": env.get("STRIPE_JS_URL", "https://js.stripe.com/v3/"),
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), production),
         "REMEMBER_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), production),
         "SESSION_COOKIE_HTTPONLY": True,
