@@ -140,3 +140,19 @@ def test_a_signature_header_beyond_any_accepted_body_is_refused_by_gunicorn(
     assert response.status_code in (400, 431)
     assert "header" in response.text.lower()
     assert stored(webhook_app) == []
+
+
+def test_a_streamed_3_mib_login_is_refused_with_413_not_cut_short(webhook_app, gunicorn_url):
+    def chunks():
+        yield b"email=a%40example.com&password="
+        for _ in range(48):
+            yield b"x" * 65536
+
+    response = httpx.post(
+        gunicorn_url + "/login",
+        content=chunks(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        timeout=30,
+    )
+    assert response.status_code == 413
+    assert "larger than Pier accepts" in response.text
