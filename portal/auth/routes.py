@@ -112,6 +112,7 @@ def logout():
     form = ConfirmForm()
     if form.validate_on_submit():
         sign_out()
+        db.session.commit()
         flash("You have been logged out.", "info")
     return redirect(url_for("auth.login"), 303)
 

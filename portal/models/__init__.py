@@ -13,7 +13,7 @@ from portal.models.mirror import (
     SubscriptionMirror,
 )
 from portal.models.tenant import Invitation, Membership, Role, SyncState, Tenant
-from portal.models.user import User
+from portal.models.user import User, UserSession
 
 __all__ = [
     "BillingAccount",
@@ -38,5 +38,6 @@ __all__ = [
     "Tenant",
     "UTCDateTime",
     "User",
+    "UserSession",
     "utcnow",
 ]
