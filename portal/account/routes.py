@@ -24,6 +24,7 @@ def _page(profile_form=None, password_form=None, status=200, saved=None):
     return render_page(
         "account/profile.html",
         status=status,
+        fragments={"profile-form", "password-form"},
         profile_form=profile_form or ProfileForm(obj=current_user, formdata=None),
         password_form=password_form or PasswordForm(formdata=None),
         saved=saved,

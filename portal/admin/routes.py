@@ -82,6 +82,7 @@ def audit():
     page = request.args.get("page", 1, type=int) or 1
     return render_page(
         "admin/audit.html",
+        fragments={"audit-table"},
         entries=audit_page(page=max(page, 1), action=action, actor=actor),
         action=action,
         actor=actor,

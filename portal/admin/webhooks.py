@@ -124,6 +124,7 @@ def webhooks():
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     return render_page(
         "admin/webhooks.html",
+        fragments={"webhook-health", "events-table"},
         events=event_page(page=page, **filters),
         health=[source_health(source) for source in EventSource],
         failed=_count(WebhookEvent.status.in_(inbox.REPLAYABLE)),

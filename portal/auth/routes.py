@@ -25,11 +25,18 @@ from portal.htmx import is_htmx, redirect_to, render_page
 from portal.models import User, utcnow
 
 LOGIN_FAILED = "That email and password do not match an account."
+# The forms htmx posts and swaps in place, by page.
+FORM_FRAGMENTS = {"auth/signup.html": {"signup-form"}, "auth/invitation.html": {"invitation-form"}}
 
 
 def _invalid(template: str, **context):
     """Re-render a form with its errors: 422 for htmx, the page again otherwise."""
-    return render_page(template, status=422 if is_htmx() else 200, **context)
+    return render_page(
+        template,
+        status=422 if is_htmx() else 200,
+        fragments=FORM_FRAGMENTS.get(template, ()),
+        **context,
+    )
 
 
 def _safe_next(default: str) -> str:
