@@ -82,6 +82,7 @@ def audit():
     actor = request.args.get("actor", "").strip()[:254]
     return render_page(
         "admin/audit.html",
+        fragments={"audit-table"},
         entries=audit_page(page=page_number(), action=action, actor=actor),
         action=action,
         actor=actor,

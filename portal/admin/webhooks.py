@@ -125,6 +125,7 @@ def webhooks():
     page = page_number()
     return render_page(
         "admin/webhooks.html",
+        fragments={"webhook-health", "events-table"},
         events=event_page(page=page, **filters),
         health=[source_health(source) for source in EventSource],
         failed=_count(WebhookEvent.status.in_(inbox.REPLAYABLE)),

@@ -33,11 +33,18 @@ LOGIN_PAUSED = (
     "Logging in is paused: Pier cannot count login attempts right now (its Redis is not "
     "answering). Try again in a minute."
 )
+# The forms htmx posts and swaps in place, by page.
+FORM_FRAGMENTS = {"auth/signup.html": {"signup-form"}, "auth/invitation.html": {"invitation-form"}}
 
 
 def _invalid(template: str, **context):
     """Re-render a form with its errors: 422 for htmx, the page again otherwise."""
-    return render_page(template, status=422 if is_htmx() else 200, **context)
+    return render_page(
+        template,
+        status=422 if is_htmx() else 200,
+        fragments=FORM_FRAGMENTS.get(template, ()),
+        **context,
+    )
 
 
 def _safe_next(default: str) -> str:
@@ -127,6 +134,7 @@ def logout():
     form = ConfirmForm()
     if form.validate_on_submit():
         sign_out()
+        db.session.commit()
         flash("You have been logged out.", "info")
     return redirect(url_for("auth.login"), 303)
 

@@ -28,6 +28,7 @@ def index():
         return render_page("home/no_tenant.html")
     return render_page(
         "home/index.html",
+        fragments={"billing-summary"},
         membership=membership,
         tenant=membership.tenant,
         now=utcnow(),

@@ -13,7 +13,14 @@ PUBLIC = {
     "webhooks.lago",  # signed by Lago, not by a session
     "webhooks.stripe",  # signed by Stripe, not by a session
 }
-SIGNED_IN = {"auth.logout", "account.profile", "account.password", "home.switch"}
+SIGNED_IN = {
+    "auth.logout",
+    "account.profile",
+    "account.password",
+    "account.end",
+    "account.end_all",
+    "home.switch",
+}
 MEMBER = {"team.index", "operations.status", "subscription.refresh"}
 BILLING = {
     "team.invite",
