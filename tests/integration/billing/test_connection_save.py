@@ -59,6 +59,20 @@ def test_save_tests_first_and_stores_what_lago_said(app, admin, lago_standin):
         assert label in text
 
 
+def test_a_public_key_pasted_as_lago_serves_it_is_saved_as_its_pem(app, admin, lago_standin):
+    with lago_standin.client() as lago:
+        served = lago.get("/webhooks/json_public_key").json()["webhook"]["public_key"]
+    assert served.endswith("\n") and served.count("\n") > 5  # Ruby's Base64.encode64
+    form = connection_form(lago_standin.url, lago_standin.api_key) | {"public_key": served}
+    assert admin.submit(SETTINGS, form).status_code == 303
+
+    with lago_standin.control() as control:
+        pem = control.get("/organization").json()["public_key_pem"]
+    assert saved(app).webhook_public_key == pem
+    page = admin.get(SETTINGS).get_data(as_text=True)
+    assert "-----BEGIN PUBLIC KEY-----" in page  # the form shows the PEM that was saved
+
+
 def test_a_failing_test_saves_nothing(app, admin, lago_standin):
     response = admin.submit(SETTINGS, connection_form(lago_standin.url, "wrong-key"))
     assert response.status_code == 200
