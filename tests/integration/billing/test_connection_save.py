@@ -7,8 +7,9 @@ import json
 from cryptography.fernet import Fernet
 
 from portal import crypto
+from portal.billing import connection as billing_connection
 from portal.extensions import db
-from portal.models import AuditEntry, BillingConnection
+from portal.models import AuditEntry, BillingConnection, Provider
 from tests.integration.billing.support import (
     connect,
     connection_form,
@@ -71,6 +72,18 @@ def test_a_public_key_pasted_as_lago_serves_it_is_saved_as_its_pem(app, admin, l
     assert saved(app).webhook_public_key == pem
     page = admin.get(SETTINGS).get_data(as_text=True)
     assert "-----BEGIN PUBLIC KEY-----" in page  # the form shows the PEM that was saved
+
+
+def test_save_connection_stores_any_accepted_shape_of_the_key_as_its_pem(app, lago_standin):
+    with lago_standin.control() as control:
+        keys = control.get("/organization").json()
+    data = billing_connection.ConnectionInput(
+        Provider.lago_self_hosted, lago_standin.url, keys["api_key"], public_key=keys["public_key"]
+    )
+    with app.app_context():
+        connection = billing_connection.save_connection(data, billing_connection.TestReport())
+        assert connection.webhook_public_key == keys["public_key_pem"]
+        db.session.rollback()
 
 
 def test_a_failing_test_saves_nothing(app, admin, lago_standin):
