@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import logging
 import os
@@ -51,6 +49,7 @@ from portal.lago.types import (
     WebhookEndpoint,
 )
 from portal.lago.urls import API_PREFIX, normalize_api_url
+from portal.lago.webhook_key import UnreadableKey, read_public_key
 
 log = logging.getLogger(__name__)
 
@@ -639,18 +638,15 @@ class LagoClient:
         return self._one("DELETE", path, "webhook_endpoint", WebhookEndpoint.from_api)
 
     def get_webhook_public_key(self) -> str:
-        """The PEM public key that verifies JWT-signed webhooks."""
+        """The PEM public key that verifies JWT-signed webhooks (Lago serves it base64-encoded)."""
         body = self.request("GET", "/webhooks/json_public_key")
         encoded = _member(body, "webhook").get("public_key")
         try:
-            pem = base64.b64decode(str(encoded), validate=True).decode("ascii")
-        except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+            return read_public_key(encoded if isinstance(encoded, str) else None)
+        except UnreadableKey as exc:
             raise LagoUnexpectedResponse(
-                "Lago sent a webhook public key Pier cannot read."
+                f"Lago sent a webhook public key Pier cannot read. {exc}"
             ) from exc
-        if "-----BEGIN PUBLIC KEY-----" not in pem:
-            raise LagoUnexpectedResponse("Lago sent a webhook public key Pier cannot read.")
-        return pem
 
 
 def _member(body: Any, key: str, kind: type = dict) -> Any:

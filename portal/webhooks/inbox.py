@@ -42,6 +42,7 @@ SECRET_HEADERS = frozenset({"x-lago-signature", "stripe-signature"})
 DROPPED_HEADERS = frozenset({"cookie", "authorization", "proxy-authorization"})
 REMOVED = "[removed]"
 SWEEP_LIMIT = 500
+ISSUER_MAX = 500
 # How long a process reuses the saved webhook keys before reading them again.
 KEYS_TTL_SECONDS = 2.0
 
@@ -93,7 +94,7 @@ def receive_lago(raw: bytes, headers, ip: str | None) -> Receipt:
         except NotConfigured as exc:
             return Receipt(503, exc.reason)
         except SignatureRejected as exc:
-            _insert_failure(conn, EventSource.lago, exc.reason, ip)
+            _insert_failure(conn, EventSource.lago, exc.reason, ip, exc.issuer)
             return Receipt(401, exc.reason)
         envelope = describe_lago(raw, headers.get("X-Lago-Unique-Key"))
         return _store(conn, EventSource.lago, envelope, raw, headers)
@@ -176,10 +177,23 @@ def record_refusal(source: EventSource, reason: str, ip: str | None) -> None:
     _with_connection(lambda conn: _insert_failure(conn, source, reason, ip))
 
 
-def _insert_failure(conn, source: EventSource, reason: str, ip: str | None) -> None:
+def forget_lago_keys() -> None:
+    """Read the saved verification settings again on the next delivery in this process."""
+    current_app.extensions.pop("pier_webhook_keys", None)
+
+
+def _insert_failure(
+    conn, source: EventSource, reason: str, ip: str | None, issuer: str | None = None
+) -> None:
     conn.execute(
         failures.insert(),
-        {"source": source, "reason": reason[:255], "ip": (ip or "")[:45] or None},
+        {
+            "source": source,
+            "reason": reason[:255],
+            "ip": (ip or "")[:45] or None,
+            # A longer issuer could not be saved as the connection's, so it is not offered.
+            "issuer": issuer if issuer and len(issuer) <= ISSUER_MAX else None,
+        },
     )
 
 

@@ -54,6 +54,7 @@ ADMIN = {
     "admin.webhook_detail",
     "admin.webhook_replay",
     "admin.webhooks_replay_failed",
+    "admin.webhooks_trust_issuer",
     "admin.jobs",
     "admin.job_retry",
     "admin.jobs_retry_all",
