@@ -14,6 +14,7 @@ from portal.models import (
     EventSource,
     EventStatus,
     Membership,
+    Operation,
     Plan,
     Role,
     WebhookEvent,
@@ -56,9 +57,17 @@ def world(app, make_person, frozen):
             body='{"webhook_type": "customer.updated"}',
             status=EventStatus.processed,
         )
-        db.session.add_all([plan, event])
+        operation = Operation(
+            tenant_id=owner.tenant_id, kind="reactivate", idempotency_key="fragments-op"
+        )
+        db.session.add_all([plan, event, operation])
         db.session.commit()
-        values = {"token": token, "plan_id": plan.id, "event_id": event.id}
+        values = {
+            "token": token,
+            "plan_id": plan.id,
+            "event_id": event.id,
+            "operation_id": operation.id,
+        }
     return people, values
 
 
