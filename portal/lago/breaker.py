@@ -134,7 +134,8 @@ class CircuitBreaker:
 
     def failed(self) -> None:
         now = self.clock()
-        if self.store.opened_until() is not None or self.store.add_failure(now, self.window) >= self.threshold:  # the probe failed
+        probe_failed = self.store.opened_until() is not None
+        if probe_failed or self.store.add_failure(now, self.window) >= self.threshold:
             self.store.open(now + self.cooldown)
 
     def record(self, error: LagoError | None) -> None:
