@@ -110,14 +110,14 @@ def lago_breaker(api_url: str) -> CircuitBreaker:
     return breaker
 
 
-def not_answering(known_at: datetime | None) -> str:
+def not_answering(known_at: datetime | None, who: str = "Lago") -> str:
     """The sentence for an open breaker, with the last good answer in the viewer's zone."""
     if known_at is None:
-        return "Lago is not answering; showing what Pier last stored."
+        return f"{who} is not answering; showing what Pier last stored."
     zone = viewer_zone()
     same_day = known_at.astimezone(zone).date() == utcnow().astimezone(zone).date()
     shown = local_datetime(known_at, "HH:mm" if same_day else "d MMM, HH:mm")
-    return f"Lago is not answering; showing what we knew at {shown}."
+    return f"{who} is not answering; showing what we knew at {shown}."
 
 
 def sentence(error: LagoError) -> str:
@@ -127,7 +127,7 @@ def sentence(error: LagoError) -> str:
     return f"{error.message} {error.hint}".strip()
 
 
-def current_outage() -> str | None:
+def current_outage(who: str = "Lago") -> str | None:
     """The sentence while the breaker of the saved connection is open, else None."""
     from portal.billing.connection import get_connection
 
@@ -137,7 +137,7 @@ def current_outage() -> str | None:
     breaker = lago_breaker(connection.api_url)
     if breaker.state() != OPEN:
         return None
-    return not_answering(breaker.known_at())
+    return not_answering(breaker.known_at(), who)
 
 
 def init_app(app: Flask) -> None:
