@@ -44,8 +44,10 @@ def create_app(config: dict | None = None) -> Flask:
     _register_cli(app)
 
     from portal import csp, templating
+    from portal.billing import outage
 
     templating.init_app(app)
+    outage.init_app(app)
     csp.init_app(app)
     return app
 

@@ -33,6 +33,19 @@ def _int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}.") from exc
 
 
+def _seconds(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number of seconds, not {raw!r}.") from exc
+    if not value > 0:
+        raise ConfigError(f"{name} must be more than 0 seconds, not {raw!r}.")
+    return value
+
+
 def _list(value: str | None) -> list[str]:
     return [item.strip() for item in (value or "").split(",") if item.strip()]
 
@@ -97,6 +110,10 @@ def from_environment(instance_path: str) -> dict:
         "LOGIN_RATE_LIMIT": env.get("PIER_LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
         "MAX_CONTENT_LENGTH": _int("PIER_MAX_BODY_BYTES", 1024 * 1024),
         "WEBHOOK_MAX_BYTES": webhook_max_bytes(),
+        "LAGO_REQUEST_DEADLINE": _seconds("PIER_LAGO_REQUEST_DEADLINE", 3.0),
+        "LAGO_BREAKER_FAILURES": max(1, _int("PIER_LAGO_BREAKER_FAILURES", 5)),
+        "LAGO_BREAKER_WINDOW": _seconds("PIER_LAGO_BREAKER_WINDOW", 60.0),
+        "LAGO_BREAKER_COOLDOWN": _seconds("PIER_LAGO_BREAKER_COOLDOWN", 30.0),
         "STRIPE_WEBHOOK_SECRETS": _list(env.get("STRIPE_WEBHOOK_SECRETS")),
         "STRIPE_PUBLISHABLE_KEY": env.get("STRIPE_PUBLISHABLE_KEY", ""),
         "STRIPE_JS_URL": env.get("STRIPE_JS_URL", "https://js.stripe.com/v3/"),

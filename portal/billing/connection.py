@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from portal import audit, crypto
+from portal.billing.outage import lago_breaker
 from portal.extensions import db
 from portal.lago import (
     LagoClient,
@@ -114,7 +115,8 @@ def lago_client() -> LagoClient:
     if cached is None or cached[0] != fingerprint:
         if cached is not None:
             cached[1].close()
-        cached = (fingerprint, build_client(connection.api_url, api_key))
+        breaker = lago_breaker(connection.api_url)
+        cached = (fingerprint, build_client(connection.api_url, api_key, breaker=breaker))
         current_app.extensions["pier_lago"] = cached
     return cached[1]
 

@@ -19,12 +19,16 @@ import httpx
 
 from portal.lago._network import error_for_transport
 from portal.lago._responses import error_for_response, parse_json
+from portal.lago.breaker import CircuitBreaker
+from portal.lago.deadline import Deadline, current_deadline
 from portal.lago.errors import (
     LagoAuthError,
+    LagoDeadlineExceeded,
     LagoError,
     LagoFeatureUnavailable,
     LagoNotAllowed,
     LagoPreviewUnavailable,
+    LagoTimeout,
     LagoTLSError,
     LagoUnexpectedResponse,
 )
@@ -126,11 +130,13 @@ class LagoClient:
         verify: bool | str | os.PathLike[str] | ssl.SSLContext = True,
         user_agent: str = "Pier",
         rng: random.Random | None = None,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         self.api_url = normalize_api_url(api_url)
         self.api_v1_url = self.api_url + API_PREFIX
         self.retry = RetryPolicy(max_retries, backoff_base, backoff_max, rng or random.Random())
         self._sleep = sleep
+        self.breaker = breaker
         headers = {
             "Accept": "application/json",
             "Content-Type": "application/json",
@@ -139,6 +145,7 @@ class LagoClient:
         key = _clean_key(api_key)
         if key:
             headers["Authorization"] = f"Bearer {key}"
+        self._connect_timeout, self._read_timeout = connect_timeout, read_timeout
         timeout = httpx.Timeout(
             connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout
         )
@@ -184,13 +191,37 @@ class LagoClient:
             content = json.dumps(body, default=_json_default, separators=(",", ":")).encode()
         label = f"{method} {path}"
         try:
-            response = self._send(method, url, params, content, retryable, label)
-            if not 200 <= response.status_code < 300:
-                raise error_for_response(response)
+            if self.breaker is not None:
+                self.breaker.before_call()
+            try:
+                response = self._send(method, url, params, content, retryable, label)
+                if not 200 <= response.status_code < 300:
+                    raise error_for_response(response)
+            except LagoError as error:
+                if self.breaker is not None:
+                    self.breaker.record(error)
+                raise
+            if self.breaker is not None:
+                self.breaker.record(None)
             return parse_json(response)
         except LagoError as error:
             error.request = label
             raise
+
+    def _timeout_within(self, deadline: Deadline | None) -> httpx.Timeout | None:
+        """This attempt's timeouts, each cut to what is left of the deadline."""
+        if deadline is None:
+            return None
+        if deadline.ran_out():
+            raise LagoDeadlineExceeded(deadline.seconds)
+        left = deadline.left()
+        connect, read = min(self._connect_timeout, left), min(self._read_timeout, left)
+        return httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
+
+    @staticmethod
+    def _fits(delay: float, deadline: Deadline | None) -> bool:
+        """Whether waiting `delay` still leaves time for another attempt."""
+        return deadline is None or delay < deadline.left()
 
     def _send(
         self,
@@ -201,15 +232,24 @@ class LagoClient:
         retryable: bool,
         label: str,
     ) -> httpx.Response:
+        deadline = current_deadline()
         attempt = 0
         while True:
+            timeout = self._timeout_within(deadline)
+            options = {} if timeout is None else {"timeout": timeout}
             try:
-                response = self._http.request(method, url, params=params, content=content)
+                response = self._http.request(
+                    method, url, params=params, content=content, **options
+                )
             except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 error = error_for_transport(exc)
+                if deadline is not None and isinstance(error, LagoTimeout) and deadline.ran_out():
+                    error = LagoDeadlineExceeded(deadline.seconds, details=error.details)
                 if not (retryable and error.transient and attempt < self.retry.max_retries):
                     raise error from exc
                 delay = self.retry.backoff(attempt)
+                if not self._fits(delay, deadline):
+                    raise error from exc
                 reason = type(error).__name__
             else:
                 status = response.status_code
@@ -218,6 +258,8 @@ class LagoClient:
                 ):
                     return response
                 delay = self.retry.delay_for_response(attempt, response)
+                if not self._fits(delay, deadline):
+                    return response
                 reason = f"HTTP {status}"
                 response.close()
             attempt += 1

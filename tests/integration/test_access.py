@@ -44,6 +44,7 @@ ADMIN = {
     "admin.billing_reveal",
     "admin.billing_register_webhook",
     "admin.plans",
+    "admin.plans_lago",
     "admin.plans_sync",
     "admin.plans_create",
     "admin.plan_edit",

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -17,9 +12,8 @@ import sqlalchemy as sa
 from portal.config import WEBHOOK_MAX_BYTES_DEFAULT
 from portal.extensions import db
 from portal.models import EventStatus, SignatureFailure, WebhookEvent
-from tests.conftest import base_config
+from tests.gunicorn import gunicorn
 from tests.integration.webhooks.conftest import jwt_headers
-from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 PAYLOAD = ROOT / "tests" / "fixtures" / "payloads" / "lago" / "invoice.created.json"
@@ -28,35 +22,11 @@ pytestmark = pytest.mark.parametrize("db_backend", ["postgresql"], indirect=True
 
 
 @pytest.fixture(scope="module")
-def gunicorn_url(database_url_for, redis_test_url):
+def gunicorn_url(database_url_for, redis_test_url, tmp_path_factory):
     """gunicorn serving app:app from the project folder (so it loads gunicorn.conf.py)."""
-    port = free_port()
-    config = base_config(database_url_for("postgresql"), redis_test_url)
-    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
-    env |= {
-        "DATABASE_URL": config["SQLALCHEMY_DATABASE_URI"],
-        "REDIS_URL": redis_test_url,
-        "SECRET_KEY": config["SECRET_KEY"],
-        "PIER_BIND": f"127.0.0.1:{port}",
-        "PYTHONPATH": str(ROOT),
-    }
-    env.pop("PIER_WEBHOOK_MAX_BYTES", None)
-    command = [sys.executable, "-m", "gunicorn", "app:app"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, "gunicorn exited"
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(url + "/healthz", timeout=1, trust_env=False).is_success:
-                    break
-            assert time.monotonic() < deadline, "gunicorn did not answer in time"
-            time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(15)
+    log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
+    with gunicorn(database_url_for("postgresql"), redis_test_url, log) as server:
+        yield server.url
 
 
 def invoice_body(size: int) -> bytes:
