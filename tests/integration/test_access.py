@@ -14,7 +14,7 @@ PUBLIC = {
     "webhooks.stripe",  # signed by Stripe, not by a session
 }
 SIGNED_IN = {"auth.logout", "account.profile", "account.password", "home.switch"}
-MEMBER = {"team.index", "operations.status", "subscription.refresh"}
+MEMBER = {"team.index", "operations.status", "subscription.refresh", "plans.index"}
 BILLING = {
     "team.invite",
     "team.revoke",
@@ -22,6 +22,8 @@ BILLING = {
     "subscription.cancel",
     "subscription.reactivate",
     "subscription.undo_downgrade",
+    "plans.preview",
+    "plans.change",
 }
 OWNER = {"team.remove"}
 ADMIN = {
