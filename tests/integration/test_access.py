@@ -21,7 +21,7 @@ SIGNED_IN = {
     "account.end_all",
     "home.switch",
 }
-MEMBER = {"team.index", "operations.status", "subscription.refresh"}
+MEMBER = {"team.index", "operations.status", "subscription.refresh", "plans.index"}
 BILLING = {
     "team.invite",
     "team.revoke",
@@ -29,6 +29,8 @@ BILLING = {
     "subscription.cancel",
     "subscription.reactivate",
     "subscription.undo_downgrade",
+    "plans.preview",
+    "plans.change",
 }
 OWNER = {"team.remove"}
 ADMIN = {

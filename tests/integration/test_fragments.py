@@ -67,6 +67,7 @@ def world(app, make_person, frozen):
             "plan_id": plan.id,
             "event_id": event.id,
             "operation_id": operation.id,
+            "code": plan.code,
         }
     return people, values
 
