@@ -10,6 +10,7 @@ from portal.models.mirror import (
     EmailLog,
     InvoiceMirror,
     Notice,
+    PaymentIssue,
     SubscriptionMirror,
 )
 from portal.models.tenant import Invitation, Membership, Role, SyncState, Tenant
@@ -23,6 +24,7 @@ __all__ = [
     "EventStatus",
     "InvoiceMirror",
     "Notice",
+    "PaymentIssue",
     "SignatureFailure",
     "SubscriptionMirror",
     "WebhookEvent",
