@@ -3,12 +3,17 @@
 The state is recomputed from the mirrored invoices under a lock on the tenant's billing account,
 so deliveries in any order, twice, or at once converge on the same answer:
 
-- `payment_failed` while a finalized invoice's payment failed (one notice per invoice, one
-  email per invoice and failed attempt, the attempt being Lago's payment record);
+- `payment_failed` while a finalized invoice's payment failed, Lago has no card to charge, or
+  a payment waits for the customer's 3-D Secure confirmation (one notice per invoice, one email
+  per invoice and failed attempt, the attempt being Lago's payment record);
 - `overdue` while an invoice is overdue (one notice and one email per invoice);
 - `suspended` once an account stayed overdue past `suspension_grace_days` (set by the cron, kept
   while an invoice is overdue; data is kept);
 - back to `ok` when nothing is unpaid, with one "you're all set" email per episode.
+
+Each invoice keeps why it is unpaid when Lago said so (`PaymentIssue`: declined, authentication
+required with the link to confirm, no payment method), and the account keeps the issue of its
+first unpaid invoice that has one, so banners can word each case.
 """
 
 from __future__ import annotations
@@ -21,7 +26,14 @@ import sqlalchemy as sa
 from portal.billing import mirror
 from portal.billing.connection import get_connection, lago_client
 from portal.extensions import db
-from portal.models import BillingAccount, DunningState, InvoiceMirror, Tenant, utcnow
+from portal.models import (
+    BillingAccount,
+    DunningState,
+    InvoiceMirror,
+    PaymentIssue,
+    Tenant,
+    utcnow,
+)
 from portal.notify import notices
 from portal.notify.after_commit import queue_email
 from portal.notify.formatting import amount, billing_contact, day, local_day
@@ -67,19 +79,29 @@ def is_suspended(tenant: Tenant) -> bool:
     return state is DunningState.suspended
 
 
+@dataclass(frozen=True)
+class Reported:
+    """What Lago said about an invoice's payment: the issue, the provider's words, a link."""
+
+    issue: PaymentIssue
+    detail: str | None = None
+    action_url: str | None = None
+
+
 def refresh(
     tenant: Tenant,
     *,
-    reasons: dict[str, str] | None = None,
+    reported: dict[str, Reported] | None = None,
     now: datetime | None = None,
 ) -> BillingAccount:
     """Recompute the tenant's dunning state from its mirrored invoices (the caller commits).
 
-    `reasons` maps invoice Lago ids to what the payment provider said about a failure.
+    `reported` maps invoice Lago ids to what Lago just said about their payment.
     """
     now = now or utcnow()
-    reasons = reasons or {}
+    reported = reported or {}
     account = mirror.billing_account(tenant, lock=True)
+    _record_issues(tenant, reported)
     unpaid = list(
         db.session.scalars(
             sa.select(InvoiceMirror)
@@ -93,25 +115,61 @@ def refresh(
                 sa.or_(
                     InvoiceMirror.payment_status == "failed",
                     InvoiceMirror.payment_overdue.is_(True),
+                    InvoiceMirror.payment_issue.is_not(None),
                 ),
             )
             .order_by(InvoiceMirror.issuing_date, InvoiceMirror.id)
             .execution_options(populate_existing=True)
         )
     )
-    failed = [i for i in unpaid if i.payment_status == "failed"]
+    failed = [
+        i
+        for i in unpaid
+        if i.payment_status == "failed" or i.payment_issue is PaymentIssue.no_payment_method
+    ]
     overdue = [i for i in unpaid if i.payment_overdue]
+    # A payment waiting for 3-D Secure is not paid: the account is not "all set" meanwhile.
+    awaiting = [
+        i
+        for i in unpaid
+        if i.payment_issue is PaymentIssue.authentication_required and i not in failed
+    ]
     for invoice in failed:
-        if _record_failure(tenant, invoice, reasons.get(invoice.lago_id), now):
+        said = reported.get(invoice.lago_id)
+        if said is not None and said.issue is PaymentIssue.authentication_required:
+            said = None  # told by the action notice; the failure notice keeps its words
+        if _record_failure(tenant, invoice, said, now):
             account.payment_failed_at = now
     for invoice in overdue:
         _record_overdue(tenant, account, invoice, now)
     _resolve_cleared(tenant, {i.lago_id for i in failed}, {i.lago_id for i in overdue}, now)
-    _set_state(tenant, account, failed, overdue, now)
+    _set_state(tenant, account, [*failed, *awaiting], overdue, now)
+    account.payment_issue = next((i.payment_issue for i in unpaid if i.payment_issue), None)
     return account
 
 
-def _record_failure(tenant: Tenant, invoice: InvoiceMirror, reason: str | None, now) -> bool:
+def _record_issues(tenant: Tenant, reported: dict[str, Reported]) -> None:
+    """Keep what Lago said on each invoice; forget it once the invoice is paid or voided."""
+    for lago_id, said in reported.items():
+        invoice = mirror.invoice(lago_id)
+        if invoice is not None and invoice.tenant_id == tenant.id:
+            invoice.payment_issue = said.issue
+            invoice.payment_issue_detail = said.detail
+            invoice.payment_action_url = said.action_url
+    settled = db.session.scalars(
+        sa.select(InvoiceMirror).where(
+            InvoiceMirror.tenant_id == tenant.id,
+            InvoiceMirror.payment_issue.is_not(None),
+            sa.or_(InvoiceMirror.payment_status == "succeeded", InvoiceMirror.status == "voided"),
+        )
+    )
+    for invoice in settled:
+        invoice.payment_issue = None
+        invoice.payment_issue_detail = None
+        invoice.payment_action_url = None
+
+
+def _record_failure(tenant: Tenant, invoice: InvoiceMirror, said: Reported | None, now) -> bool:
     """Open (or word again) the invoice's failure notice; True when it was not open before.
 
     The email is queued when the notice opens and for every failed attempt Lago reports
@@ -119,25 +177,38 @@ def _record_failure(tenant: Tenant, invoice: InvoiceMirror, reason: str | None, 
     """
     existing = notices.find(failure_key(invoice.lago_id))
     still_open = existing is not None and existing.resolved_at is None
-    if still_open and reason is None:
+    if still_open and said is None:
         return False
     number = invoice.number or "without a number yet"
-    said = f" The payment provider said: “{reason.rstrip('.')}”." if reason else ""
+    collect = (
+        f"We could not collect {amount(_due(invoice), invoice.currency)} for invoice "
+        f"{number} of {day(invoice.issuing_date)}."
+    )
+    if invoice.payment_issue is PaymentIssue.no_payment_method:
+        title = f"Invoice {number} cannot be paid: there is no card on file"
+        advice = (
+            f" Add a card, or write to {billing_contact()} to settle it another way; the "
+            "invoice is then collected."
+        )
+    else:
+        title = f"The payment of invoice {number} failed"
+        detail = invoice.payment_issue_detail
+        advice = (
+            (f" The payment provider said: “{detail.rstrip('.')}”." if detail else "")
+            + " Check with your bank that the card on file can be charged (enough funds, not "
+            f"expired, not blocked), then write to {billing_contact()} to have the payment "
+            "retried or the card changed."
+        )
     opened = notices.raise_notice(
         failure_key(invoice.lago_id),
         tenant_id=tenant.id,
         kind=FAILED,
         level="error",
-        title=f"The payment of invoice {number} failed",
-        body=(
-            f"We could not collect {amount(_due(invoice), invoice.currency)} for invoice "
-            f"{number} of {day(invoice.issuing_date)}.{said} Check with your bank that the "
-            "card on file can be charged (enough funds, not expired, not blocked), then write "
-            f"to {billing_contact()} to have the payment retried or the card changed."
-        ),
+        title=title,
+        body=collect + advice,
         now=now,
     )
-    if opened or reason is not None:
+    if opened or said is not None:
         queue_email("payment_failed", tenant.id, invoice.lago_id)
     return opened
 

@@ -10,6 +10,7 @@ from portal.models.mirror import (
     EmailLog,
     InvoiceMirror,
     Notice,
+    PaymentIssue,
     SubscriptionMirror,
 )
 from portal.models.operation import Operation, OperationState
@@ -26,6 +27,7 @@ __all__ = [
     "Notice",
     "Operation",
     "OperationState",
+    "PaymentIssue",
     "SignatureFailure",
     "SubscriptionMirror",
     "WebhookEvent",

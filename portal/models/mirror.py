@@ -21,6 +21,14 @@ class DunningState(enum.StrEnum):
     suspended = "suspended"
 
 
+class PaymentIssue(enum.StrEnum):
+    """Why an invoice is not paid yet, as far as Lago told: banners word each one differently."""
+
+    declined = "declined"  # the card was refused (invoice.payment_failure)
+    authentication_required = "authentication_required"  # 3-D Secure (payment.requires_action)
+    no_payment_method = "no_payment_method"  # nothing to charge (customer_must_have_...)
+
+
 class SubscriptionMirror(Timestamps, db.Model):
     """A Lago subscription of a tenant (current, pending, or ended)."""
 
@@ -78,6 +86,11 @@ class InvoiceMirror(Timestamps, db.Model):
     issuing_date: Mapped[datetime | None] = mapped_column(UTCDateTime)
     payment_due_date: Mapped[datetime | None] = mapped_column(UTCDateTime)
     file_available: Mapped[bool] = mapped_column(nullable=False, default=False)
+    payment_issue: Mapped[PaymentIssue | None] = mapped_column(
+        sa.Enum(PaymentIssue, native_enum=False, length=32, validate_strings=True)
+    )
+    payment_issue_detail: Mapped[str | None] = mapped_column(sa.Text)  # the provider's words
+    payment_action_url: Mapped[str | None] = mapped_column(sa.Text)  # where to confirm (3DS)
     lago_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     source_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
@@ -106,6 +119,10 @@ class BillingAccount(Timestamps, db.Model):
     )
     dunning_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     dunning_invoice_lago_id: Mapped[str | None] = mapped_column(sa.String(64))
+    payment_issue: Mapped[PaymentIssue | None] = mapped_column(
+        sa.Enum(PaymentIssue, native_enum=False, length=32, validate_strings=True)
+    )  # the reason of the first unpaid invoice with a known one
+    card_setup_url: Mapped[str | None] = mapped_column(sa.Text)  # Lago's checkout URL
     payment_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

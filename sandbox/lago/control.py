@@ -340,7 +340,7 @@ def checkout(invoice_id: str):
     with standin.write_lock:
         if outcome:
             standin.payment_knobs.set(invoice["external_customer_id"], outcomes=[outcome])
-        invoice = payments.attempt(standin, invoice)
+        invoice = payments.attempt(standin, invoice, hosted=True)
     return jsonify(invoice=invoices.serialize(standin, invoice))
 
 
@@ -355,18 +355,43 @@ def _buttons(title: str, action: str) -> str:
 
 @bp.post("/customers/<external_customer_id>/payment_methods")
 def add_payment_method(external_customer_id: str):
-    """Sync a payment method from the provider: `{"provider_method_id", "default": true}`."""
+    """Sync a payment method from the provider:
+    `{"provider_method_id", "default": true, "card": "succeeds"}` (see payment_methods.CARDS)."""
+    params = json_body()
+    return _add_card(external_customer_id, params, default=bool(params.get("default", True)))
+
+
+@bp.route("/setup/<external_customer_id>", methods=["GET", "POST"])
+def setup(external_customer_id: str):
+    """The page behind `checkout_url`: the customer adds a card, which becomes the default."""
+    if request.method == "GET":
+        choices = "".join(
+            f'<button name="card" value="{card}">{card.replace("_", " ")}</button> '
+            for card in payment_methods.CARDS
+        )
+        return Response(
+            f"<!doctype html><title>Add a card</title><h1>Add a card</h1>"
+            f'<form method="post" action="{request.path}">{choices}</form>',
+            mimetype="text/html",
+        )
+    return _add_card(external_customer_id, request.form or json_body(), default=True)
+
+
+def _add_card(external_customer_id: str, params: Any, *, default: bool):
     standin = current()
     customer = customers.find(standin, external_customer_id)
     if customer is None:
         raise ControlError(404, "no such customer")
-    params = json_body()
-    method = payment_methods.add(
-        standin,
-        customer,
-        provider_method_id=params.get("provider_method_id"),
-        make_default=bool(params.get("default", True)),
-    )
+    try:
+        method = payment_methods.add(
+            standin,
+            customer,
+            provider_method_id=params.get("provider_method_id"),
+            make_default=default,
+            card=params.get("card") or "succeeds",
+        )
+    except ValueError as exc:
+        raise ControlError(400, str(exc)) from exc
     return jsonify(payment_method=payment_methods.serialize(standin, method))
 
 

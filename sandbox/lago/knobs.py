@@ -1,8 +1,9 @@
 """What the pretend payment provider does next: payment outcomes, automatic retries, errors.
 
-Not part of Lago. A test says "the next payment for customer X fails, then succeeds" and the
-stand-in's payment attempts (invoice finalization, `retry_payment`, scheduled retries) follow it.
-Settings are global, or per external customer id (which win over the global ones).
+Not part of Lago. By default the card Lago charges decides (see `payment_methods.CARDS`); a test
+can also say "the next payment for customer X fails, then succeeds" and the stand-in's payment
+attempts (invoice finalization, `retry_payment`, scheduled retries) follow it. Settings are
+global, or per external customer id (which win over the global ones).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ class PaymentBehaviour:
     """How payment attempts for one scope (everyone, or one customer) turn out."""
 
     outcomes: list[str] = field(default_factory=list)  # consumed one per attempt
-    default: str = "succeeded"  # once `outcomes` is used up
+    default: str | None = None  # once `outcomes` is used up; None: the card decides
     error_code: str = DEFAULT_ERROR_CODE
     error_message: str = DEFAULT_ERROR_MESSAGE
     # Scheduled retries of a failed automatic payment, run by the clock (a dunning stand-in).
@@ -33,7 +34,7 @@ class PaymentBehaviour:
     def check(self) -> PaymentBehaviour:
         """Raise ValueError on values the stand-in cannot act on."""
         for outcome in [*self.outcomes, self.default]:
-            if outcome not in OUTCOMES:
+            if outcome is not None and outcome not in OUTCOMES:
                 raise ValueError(f"outcome must be one of {OUTCOMES}, not {outcome!r}")
         if self.retry_after_seconds is not None and self.retry_after_seconds <= 0:
             raise ValueError("retry_after_seconds must be positive")
@@ -73,8 +74,8 @@ class PaymentKnobs:
             found = self._scope(external_customer_id)
             return replace(found, outcomes=list(found.outcomes))
 
-    def next_outcome(self, external_customer_id: str | None) -> tuple[str, PaymentBehaviour]:
-        """Take the next outcome for a customer's payment attempt."""
+    def next_outcome(self, external_customer_id: str | None) -> tuple[str | None, PaymentBehaviour]:
+        """Take the next outcome for a customer's payment attempt (None: the card decides)."""
         with self._lock:
             scope = self._scope(external_customer_id)
             outcome = scope.outcomes.pop(0) if scope.outcomes else scope.default
@@ -88,7 +89,7 @@ class PaymentKnobs:
             return message
 
     def clear(self) -> None:
-        """Back to: every payment succeeds, no retries, no provider errors."""
+        """Back to: the card decides, no retries, no provider errors."""
         with self._lock:
             self._global = PaymentBehaviour()
             self._customers.clear()

@@ -201,6 +201,21 @@ SPEC_GAPS: tuple[tuple[str, tuple[str, ...], str], ...] = (
         "V1::InvoiceSerializer: model.payment_dispute_lost_at, null unless a dispute was lost "
         "(NOTES §2.5)",
     ),
+    *(
+        (
+            "InvoicePaymentFailureObject",
+            (name,),
+            "V1::PaymentProviders::InvoicePaymentErrorSerializer: null when retry_payment finds "
+            "no payment provider (customer_must_have_payment_provider, NOTES §9)",
+        )
+        for name in ("provider_customer_id", "payment_provider", "payment_provider_code")
+    ),
+    (
+        "InvoicePaymentFailureObject",
+        ("provider_error",),
+        "V1::PaymentProviders::InvoicePaymentErrorSerializer: options[:provider_error], null "
+        "for customer_must_have_payment_provider (NOTES §9)",
+    ),
     (
         "MrrObject",
         ("amount_cents",),
@@ -301,6 +316,8 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
     if "$ref" in schema:
         return {"anyOf": [schema, {"type": "null"}]}
     schema = dict(schema)
+    if "oneOf" in schema:
+        schema["oneOf"] = [*schema["oneOf"], {"type": "null"}]
     kind = schema.get("type")
     if isinstance(kind, str):
         schema["type"] = [kind, "null"]

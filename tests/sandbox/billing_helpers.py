@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
+
 START = "2030-01-10T09:00:00Z"
 
 
@@ -20,12 +22,30 @@ def add_endpoint(client, url: str, **fields: Any) -> dict[str, Any]:
     return ok(client.post("/webhook_endpoints", json=body))["webhook_endpoint"]
 
 
-def customer(client, external_id: str = "acme", *, stripe: bool = True, **fields: Any) -> dict:
-    """A customer, linked to the pretend Stripe (one default card) unless `stripe=False`."""
+def customer(
+    client,
+    external_id: str = "acme",
+    *,
+    stripe: bool = True,
+    card: str | None = "succeeds",
+    **fields: Any,
+) -> dict:
+    """A customer; unless `stripe=False`, Lago creates it at the pretend Stripe and the customer
+    adds a `card` through the checkout URL (None: no card)."""
     body: dict[str, Any] = {"external_id": external_id, "name": external_id.title()} | fields
     if stripe:
         body["billing_configuration"] = {"payment_provider": "stripe", "sync_with_provider": True}
-    return ok(client.post("/customers", json={"customer": body}))["customer"]
+    created = ok(client.post("/customers", json={"customer": body}))["customer"]
+    if stripe and card:
+        add_card(client, external_id, card)
+    return created
+
+
+def add_card(client, external_id: str = "acme", card: str = "succeeds") -> dict[str, Any]:
+    """The customer adds a card on the page behind Lago's checkout URL (it becomes the default)."""
+    base = str(client.base_url).split("/api/v1")[0]
+    reply = httpx.post(f"{base}/_sandbox/setup/{external_id}", json={"card": card}, trust_env=False)
+    return ok(reply)["payment_method"]
 
 
 def subscribe(

@@ -254,26 +254,6 @@ def test_scheduled_retries_collect_a_failed_payment(lago_standin, inbox):
     assert len(payloads(lago_standin, "invoice.payment_failure")) == 2
 
 
-def test_payment_requiring_action_is_completed_later(lago_standin, inbox):
-    lago_standin.set_payments("acme", outcomes=["requires_action"])
-    with lago_standin.client() as client:
-        subscribe(client, "pro")
-        [invoice] = invoices(client)
-        [payment] = ok(client.get("/payments"))["payments"]
-    assert invoice["payment_status"] == "pending"
-    [action] = payloads(lago_standin, "payment.requires_action")
-    next_action = action["payment"]["next_action"]
-    assert next_action["type"] == "redirect_to_url"
-    assert next_action["redirect_to_url"]["url"].startswith(lago_standin.url)
-    completed = lago_standin.complete_payment(payment["lago_id"], "succeeded")
-    with lago_standin.client() as client:
-        paid = ok(client.get(f"/invoices/{invoice['lago_id']}"))["invoice"]
-    assert completed["payment_status"] == "succeeded"
-    assert paid["payment_status"] == "succeeded"
-    with pytest.raises(AssertionError, match="409"):
-        lago_standin.complete_payment(payment["lago_id"], "failed")
-
-
 def test_grace_period_keeps_a_draft_until_it_is_finalized(lago_standin, inbox):
     lago_standin.standin.configure(premium=True)
     try:

@@ -272,7 +272,7 @@ def test_payment_knob_control_api(lago_standin):
     assert cleared == {
         "global": {
             "outcomes": [],
-            "default": "succeeded",
+            "default": None,
             "error_code": "card_declined",
             "error_message": "Your card was declined.",
             "retry_after_seconds": None,

@@ -186,13 +186,13 @@ def test_retry_payment_rules(billed):
     assert retried.content == b""
     assert after["payment_status"] == "succeeded"
     assert [p["payment_status"] for p in payments["payments"]] == ["succeeded", "failed"]
-    # The retry announces the invoice again, then the payment outcome.
+    # The retry does not announce the invoice again (since v1.33.2): only the payment outcome.
     beta_types = [
         w["webhook_type"]
         for w in billed.webhooks()
         if failed["lago_id"] in w["payload"] and w["webhook_type"] != "payment.succeeded"
     ]
-    assert beta_types[-2:] == ["invoice.created", "invoice.payment_status_updated"]
+    assert beta_types[-2:] == ["invoice.payment_failure", "invoice.payment_status_updated"]
 
 
 def test_void_only_unpaid_finalized_invoices(billed):

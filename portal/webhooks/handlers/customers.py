@@ -39,6 +39,21 @@ def customer_changed(event: WebhookEvent, payload: dict[str, Any]) -> None:
         notices.resolve(provider_error_key(tenant.id))
 
 
+@handles(EventSource.lago, "customer.checkout_url_generated")
+def checkout_url_generated(event: WebhookEvent, payload: dict[str, Any]) -> None:
+    """Lago made a page where the customer adds a card (its new Stripe customer has none)."""
+    checkout = payload["payment_provider_customer_checkout_url"]
+    tenant = tenants.by_external_id(event, checkout.get("external_customer_id"))
+    if tenant is None:
+        return
+    url = web_address(checkout.get("checkout_url"))
+    if url is None:
+        refetch.note(event, "The checkout URL was missing or not a web address; kept none.")
+    account = mirror.billing_account(tenant)
+    account.card_setup_url = url
+    account.payment_provider = checkout.get("payment_provider") or account.payment_provider
+
+
 @handles(EventSource.lago, "customer.payment_provider_error")
 def provider_customer_failed(event: WebhookEvent, payload: dict[str, Any]) -> None:
     """Lago could not create the customer at the payment provider: tell the platform admins."""
@@ -63,6 +78,11 @@ def provider_customer_failed(event: WebhookEvent, payload: dict[str, Any]) -> No
             "payment-provider connection in Lago, then update the customer there to try again."
         ),
     )
+
+
+def web_address(value: Any) -> str | None:
+    """A link Lago sent, when it is an http(s) address (else None: never shown to anyone)."""
+    return value if isinstance(value, str) and value.startswith(("https://", "http://")) else None
 
 
 def provider_message(error: Any) -> str:

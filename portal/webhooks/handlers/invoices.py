@@ -6,7 +6,7 @@ from typing import Any
 
 from portal.billing import dunning, mirror
 from portal.lago import Invoice
-from portal.models import EventSource, InvoiceMirror, Tenant, WebhookEvent
+from portal.models import EventSource, InvoiceMirror, PaymentIssue, Tenant, WebhookEvent
 from portal.webhooks.handlers import refetch, tenants
 from portal.webhooks.handlers.customers import provider_message
 from portal.webhooks.registry import handles
@@ -58,22 +58,47 @@ def invoice_changed(event: WebhookEvent, payload: dict[str, Any]) -> None:
     dunning.refresh(tenant)
 
 
+NO_PROVIDER = "customer_must_have_payment_provider"  # retry_payment without a provider
+
+
+def failure_reported(error: dict[str, Any]) -> dunning.Reported:
+    """What an invoice.payment_failure says: no card to charge, or the provider's refusal."""
+    details = error.get("error_details")
+    code = details.get("code") if isinstance(details, dict) else None
+    if code == NO_PROVIDER:
+        return dunning.Reported(PaymentIssue.no_payment_method)
+    provider_error = error.get("provider_error")
+    provider_code = provider_error.get("error_code") if isinstance(provider_error, dict) else None
+    issue = (
+        PaymentIssue.authentication_required
+        if "authentication_required" in (code, provider_code)
+        else PaymentIssue.declined
+    )
+    return dunning.Reported(issue, provider_message(provider_error or details))
+
+
 @handles(EventSource.lago, "invoice.payment_failure")
 def invoice_payment_failed(event: WebhookEvent, payload: dict[str, Any]) -> None:
-    """A payment attempt failed: mirror the invoice and open the failure with its reason."""
+    """A payment attempt failed, or Lago has nothing to charge: mirror the invoice and open
+    the failure with its reason."""
     error = payload["payment_provider_invoice_payment_error"]
     tenant = tenants.by_external_id(event, error.get("external_customer_id"))
     if tenant is None:
         return
     lago_id = error["lago_invoice_id"]
+    said = failure_reported(error)
     if mirror_invoice(event, tenant, lago_id, None) is None:
-        if mirror.set_payment_status(lago_id, "failed") is None:
+        if said.issue is PaymentIssue.no_payment_method:
+            found = mirror.invoice(lago_id)  # Lago charged nothing: the status is unchanged
+        else:
+            found = mirror.set_payment_status(lago_id, "failed")
+        if found is None:
             raise InvoiceUnknown(
                 f"Lago could not be asked about invoice {lago_id}, which Pier has not seen yet."
             )
-        refetch.note(event, "Marked the invoice's payment as failed, as the webhook says.")
-    reason = provider_message(error.get("provider_error"))
-    dunning.refresh(tenant, reasons={lago_id: reason})
+        if said.issue is not PaymentIssue.no_payment_method:
+            refetch.note(event, "Marked the invoice's payment as failed, as the webhook says.")
+    dunning.refresh(tenant, reported={lago_id: said})
 
 
 @handles(EventSource.lago, "credit_note.created")

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from portal.billing import dunning, mirror
-from portal.models import EventSource, WebhookEvent
+from portal.models import EventSource, PaymentIssue, WebhookEvent
 from portal.webhooks.handlers import refetch, tenants
+from portal.webhooks.handlers.customers import web_address
 from portal.webhooks.handlers.invoices import mirror_invoice
 from portal.webhooks.registry import handles
 
@@ -42,14 +43,16 @@ def payment_requires_action(event: WebhookEvent, payload: dict[str, Any]) -> Non
     if tenant is None:
         return
     next_action = payment.get("next_action") or {}
-    url = (next_action.get("redirect_to_url") or {}).get("url")
-    for lago_id in paid_invoice_ids(payment):
+    url = web_address((next_action.get("redirect_to_url") or {}).get("url"))
+    said = dunning.Reported(PaymentIssue.authentication_required, action_url=url)
+    invoice_ids = paid_invoice_ids(payment)
+    for lago_id in invoice_ids:
         mirror_invoice(event, tenant, lago_id, None)
         dunning.record_action_required(
             tenant,
             lago_id,
-            url if isinstance(url, str) and url.startswith(("https://", "http://")) else None,
+            url,
             int(payment.get("amount_cents") or 0),
             payment.get("amount_currency") or tenant.currency or "USD",
         )
-    dunning.refresh(tenant)
+    dunning.refresh(tenant, reported=dict.fromkeys(invoice_ids, said))

@@ -181,10 +181,13 @@ def upsert(standin: Standin, params: dict[str, Any]) -> tuple[dict[str, Any], bo
     standin.webhooks.emit(
         "customer.created" if existing is None else "customer.updated", serialized
     )
-    if provider_outcome in ("created", "linked"):
+    if provider_outcome == "linked":
         payment_methods.ensure_default(standin, customer)
     if provider_outcome == "created":
+        # PaymentProviderCustomers::StripeService#create: the new Stripe customer has no card;
+        # a Checkout setup session lets the customer add one.
         standin.webhooks.emit("customer.payment_provider_created", serialized)
+        standin.webhooks.emit("customer.checkout_url_generated", checkout_object(standin, customer))
     elif provider_outcome is not None and provider_outcome.startswith("failed:"):
         error = provider_outcome.removeprefix("failed:")
         standin.webhooks.emit(
@@ -204,6 +207,34 @@ def provider_error_object(
         "payment_provider_code": customer.get("payment_provider_code") or "stripe",
         "provider_error": {"message": message, "error_code": code},
     }
+
+
+def checkout_object(standin: Standin, customer: dict[str, Any]) -> dict[str, Any]:
+    """The `payment_provider_customer_checkout_url` object (customer.checkout_url_generated),
+    as V1::PaymentProviders::CustomerCheckoutSerializer renders it; the URL is the pretend
+    provider's page where the customer adds a card."""
+    base = (standin.config.public_url or "http://localhost:3000").rstrip("/")
+    return {
+        "lago_customer_id": customer["id"],
+        "external_customer_id": customer["external_id"],
+        "payment_provider": customer.get("payment_provider"),
+        "payment_provider_code": customer.get("payment_provider_code"),
+        "checkout_url": f"{base}/_sandbox/setup/{customer['external_id']}",
+    }
+
+
+def provider_connection(standin: Standin, customer: dict[str, Any]) -> dict[str, Any] | None:
+    """The organization's payment provider connection the customer uses, if it still exists."""
+    provider = customer.get("payment_provider")
+    code = customer.get("payment_provider_code")
+    return next(
+        (
+            p
+            for p in standin.org()["payment_providers"]
+            if p["type"] == provider and (code is None or p["code"] == code)
+        ),
+        None,
+    )
 
 
 def create_bare(standin: Standin, external_id: str) -> dict[str, Any]:
@@ -508,6 +539,22 @@ def get_customer(external_customer_id: str):
     standin = current()
     customer = get_or_404(standin, external_customer_id)
     return jsonify(customer=serialize(standin, customer, with_sections=True))
+
+
+@bp.post("/customers/<external_customer_id>/checkout_url")
+def checkout_url(external_customer_id: str):
+    """Customers::GenerateCheckoutUrlService: a new setup link, without a webhook."""
+    standin = current()
+    customer = get_or_404(standin, external_customer_id)
+    if _provider_customer(customer) is None:
+        raise errors.single_validation_error("no_linked_payment_provider")
+    return jsonify(customer=checkout_object(standin, customer))
+
+
+@register_object("payment_provider_customer_checkout_url")
+def _find_checkout(standin: Standin, identifier: str, **_context: Any) -> dict | None:
+    customer = find(standin, identifier) or standin.store.get(KIND, identifier)
+    return checkout_object(standin, customer) if customer else None
 
 
 @bp.delete("/customers/<external_customer_id>")

@@ -39,7 +39,7 @@ bp = Blueprint("invoices", __name__)
 KIND = "invoice"
 VERSION_NUMBER = 4
 PAYMENT_STATUSES = ("pending", "succeeded", "failed")
-# Invoices::Payments::RetryService: the webhook sent again before a payment retry.
+# The webhook announcing a finalized invoice, by invoice type.
 CREATED_WEBHOOK = {
     "subscription": "invoice.created",
     "credit": "invoice.paid_credit_added",
@@ -773,17 +773,25 @@ def download_invoice(lago_id: str):
 
 @bp.post("/invoices/<lago_id>/retry_payment")
 def retry_payment(lago_id: str):
-    """405 invalid_status for drafts, voided or paid invoices; else the invoice's webhook is sent
-    again and a new payment is attempted."""
+    """Invoices::Payments::RetryService: 405 `invalid_status` for drafts, voided or paid
+    invoices, 405 `payment_processor_is_currently_handling_payment` while a payment waits for
+    the customer; without a payment provider `invoice.payment_failure`
+    (`customer_must_have_payment_provider`); else a new attempt. An empty 200 either way, and
+    no `invoice.*` webhook is sent again."""
     standin = current()
     invoice = get_or_404(standin, lago_id)
     if invoice["status"] in ("draft", "voided") or invoice["payment_status"] == "succeeded":
         raise errors.not_allowed("invalid_status")
     if not invoice.get("ready_for_payment_processing", True):
         raise errors.not_allowed("payment_processor_is_currently_handling_payment")
-    emit(standin, CREATED_WEBHOOK.get(invoice["invoice_type"], "invoice.created"), invoice)
-    method = (json_body().get("payment_method") or {}).get("payment_method_id")
-    payments.attempt(standin, invoice, payment_method_id=method)
+    customer = customers.get_by_id(standin, invoice["customer_id"])
+    if not customer.get("payment_provider"):
+        standin.webhooks.emit(
+            "invoice.payment_failure", payments.missing_provider(standin, invoice)
+        )
+    else:
+        override = json_body().get("payment_method") or None
+        payments.attempt(standin, invoice, payment_method=override)
     return Response(b"", status=200)
 
 
@@ -834,6 +842,8 @@ def payment_url(lago_id: str):
         raise errors.single_validation_error("invalid_payment_provider")
     if invoice["status"] != "finalized" or invoice["payment_status"] == "succeeded":
         raise errors.single_validation_error("invalid_invoice_status_or_payment_status")
+    if not customers.provider_connection(standin, customer):
+        raise errors.single_validation_error("missing_payment_provider")
     if not customers.provider_customer_id(customer):
         raise errors.single_validation_error("missing_payment_provider_customer")
     base = _base_url(standin)

@@ -1,7 +1,10 @@
 """A customer's payment methods at the provider: list, set as default, delete (no create in Lago).
 
 lago-api syncs payment methods from the provider; the stand-in gives a customer one default card
-when its provider customer is linked or created, and the control API can add more.
+when an existing provider customer is linked (Lago fetches its default card), none when Lago
+creates the provider customer (the customer adds one through the checkout URL), and the control
+API can add more. Each card behaves like one of Stripe's test cards (`CARDS`, not serialized:
+Lago does not expose card details).
 """
 
 from __future__ import annotations
@@ -18,6 +21,22 @@ from . import customers, register_object
 bp = Blueprint("payment_methods", __name__)
 
 KIND = "payment_method"
+# How a card answers a charge: None succeeds, else Stripe's card error (code, decline_code,
+# message). `requires_authentication` asks for 3-D Secure (see payments.charge).
+CARDS: dict[str, tuple[str, str, str] | None] = {
+    "succeeds": None,
+    "declines": ("card_declined", "generic_decline", "Your card was declined."),
+    "insufficient_funds": (
+        "card_declined",
+        "insufficient_funds",
+        "Your card has insufficient funds.",
+    ),
+    "requires_authentication": (
+        "authentication_required",
+        "authentication_required",
+        "Your card was declined. This transaction requires authentication.",
+    ),
+}
 PROVIDER_NAMES = {"stripe": "Stripe", "gocardless": "GoCardless", "adyen": "Adyen"}
 
 
@@ -45,14 +64,46 @@ def default_for(standin: Standin, customer_id: str) -> dict[str, Any] | None:
     return next((m for m in methods if m["is_default"]), methods[0] if methods else None)
 
 
+def determine(
+    standin: Standin,
+    invoice: dict[str, Any],
+    customer: dict[str, Any],
+    override: dict[str, Any] | None = None,
+) -> dict[str, Any] | None:
+    """PaymentMethods::DetermineService: the method to charge, None for no charge.
+
+    A retry's `payment_method` wins; a subscription invoice uses its subscription's method;
+    type `manual` means no charge; otherwise the customer's default.
+    """
+    chosen = override or {}
+    if not chosen and invoice["invoice_type"] in ("subscription", "progressive_billing"):
+        ids = invoice.get("subscription_ids") or []
+        subscription = standin.store.get("subscription", ids[0]) if ids else None
+        if subscription is None:
+            return None
+        chosen = {
+            "payment_method_type": subscription.get("payment_method_type"),
+            "payment_method_id": subscription.get("payment_method_id"),
+        }
+    if chosen.get("payment_method_type") == "manual":
+        return None
+    if chosen.get("payment_method_id"):
+        method = standin.store.get(KIND, chosen["payment_method_id"])
+        return method if method and method["customer_id"] == customer["id"] else None
+    return default_for(standin, customer["id"])
+
+
 def add(
     standin: Standin,
     customer: dict[str, Any],
     *,
     provider_method_id: str | None = None,
     make_default: bool = True,
+    card: str = "succeeds",
 ) -> dict[str, Any]:
     """Record a payment method synced from the provider (becomes the default when asked)."""
+    if card not in CARDS:
+        raise ValueError(f"card must be one of {', '.join(CARDS)}, not {card!r}")
     provider = customer.get("payment_provider") or "stripe"
     with standin.store.transaction():
         if make_default:
@@ -64,12 +115,13 @@ def add(
             "payment_provider_name": PROVIDER_NAMES.get(provider, provider.title()),
             "payment_provider_type": provider,
             "provider_method_id": provider_method_id or "pm_sandbox" + secrets.token_hex(8),
+            "card": card,
         }
         return standin.store.insert(KIND, method)
 
 
 def ensure_default(standin: Standin, customer: dict[str, Any]) -> None:
-    """Give a customer whose provider customer was just linked a default card."""
+    """Give a customer whose existing provider customer was just linked a default card."""
     if not for_customer(standin, customer["id"]):
         add(standin, customer)
 

@@ -1,10 +1,13 @@
-"""Payments at the pretend provider: attempts driven by the payment knob, and `GET /payments`.
+"""Payments at the pretend provider: Lago's charges of the customer's card, and `GET /payments`.
 
-Mirrors Invoices::Payments::StripeService: no attempt without a provider customer (manual
-collection); an amount of zero is simply paid; a success marks the invoice paid
-(`payment.succeeded`, `invoice.payment_status_updated`); a card error marks it failed and sends
-only `invoice.payment_failure` (object `payment_provider_invoice_payment_error`); a payment that
-needs 3-D Secure stays pending and sends `payment.requires_action`.
+Mirrors Invoices::Payments::CreateService and PaymentProviders::Stripe::Payments::CreateService:
+no attempt without a provider customer or a payment method (`payment_methods.determine`); an
+amount of zero is simply paid; the charge is off session with `error_on_requires_action`. A
+success marks the invoice paid (`payment.succeeded`, `invoice.payment_status_updated`); a card
+error marks it failed and sends only `invoice.payment_failure` (object
+`payment_provider_invoice_payment_error`), except `authentication_required`, which sends
+nothing; once an invoice had that error, later attempts are on session and a card that needs
+3-D Secure leaves the payment processing with `payment.requires_action`.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from . import customers, invoices, payment_methods, register_object
 bp = Blueprint("payments", __name__)
 
 KIND = "payment"
+AUTHENTICATION_REQUIRED = "authentication_required"  # StripeProvider::NEED_3DS_ERROR_CODE
 
 
 def serialize(standin: Standin, payment: dict[str, Any]) -> dict[str, Any]:
@@ -56,19 +60,51 @@ def serialize(standin: Standin, payment: dict[str, Any]) -> dict[str, Any]:
 
 
 def failure_object(
-    standin: Standin, invoice: dict[str, Any], code: str, message: str
+    standin: Standin,
+    invoice: dict[str, Any],
+    provider_error: dict[str, Any] | None,
+    error_details: dict[str, Any],
 ) -> dict[str, Any]:
-    """The `payment_provider_invoice_payment_error` object (invoice.payment_failure)."""
+    """The `payment_provider_invoice_payment_error` object (invoice.payment_failure), as
+    V1::PaymentProviders::InvoicePaymentErrorSerializer renders it."""
     customer = customers.get_by_id(standin, invoice["customer_id"])
     return {
         "lago_invoice_id": invoice["id"],
         "lago_customer_id": customer["id"],
         "external_customer_id": customer["external_id"],
-        "provider_customer_id": customers.provider_customer_id(customer) or "",
-        "payment_provider": customer.get("payment_provider") or "stripe",
-        "payment_provider_code": customer.get("payment_provider_code") or "stripe",
-        "provider_error": {"message": message, "error_code": code},
+        "provider_customer_id": customers.provider_customer_id(customer),
+        "payment_provider": customer.get("payment_provider"),
+        "payment_provider_code": customer.get("payment_provider_code"),
+        "provider_error": provider_error,
+        "error_details": error_details,
     }
+
+
+def card_failure(standin: Standin, invoice: dict[str, Any], error: dict[str, Any]) -> dict:
+    """invoice.payment_failure for a Stripe card error: the error's code and message, and
+    V1::Errors::StripeErrorSerializer's rendering of it in `error_details`."""
+    details = {
+        "code": error["code"],
+        "message": error["message"],
+        "request_id": error["request_id"],
+        "http_status": 402,
+        "http_body": {
+            "error": {
+                "code": error["code"],
+                "decline_code": error["decline_code"],
+                "doc_url": f"https://stripe.com/docs/error-codes/{error['code'].replace('_', '-')}",
+                "message": error["message"],
+                "payment_intent": {
+                    "id": error["payment_intent"],
+                    "object": "payment_intent",
+                    "status": "requires_payment_method",
+                },
+                "type": "card_error",
+            }
+        },
+    }
+    provider_error = {"message": error["message"], "error_code": error["code"]}
+    return failure_object(standin, invoice, provider_error, details)
 
 
 def latest_for_invoice(standin: Standin, invoice_id: str) -> dict[str, Any] | None:
@@ -77,30 +113,80 @@ def latest_for_invoice(standin: Standin, invoice_id: str) -> dict[str, Any] | No
     return found[0] if found else None
 
 
+def _processing(standin: Standin, invoice_id: str) -> dict[str, Any] | None:
+    found = standin.store.all(
+        KIND,
+        where=lambda p: p["invoice_id"] == invoice_id and p["payment_status"] == "processing",
+    )
+    return found[0] if found else None
+
+
+def _had_authentication_error(standin: Standin, invoice_id: str) -> bool:
+    return bool(
+        standin.store.all(
+            KIND,
+            where=lambda p: (
+                p["invoice_id"] == invoice_id
+                and (p.get("error") or {}).get("code") == AUTHENTICATION_REQUIRED
+            ),
+        )
+    )
+
+
+def charge(
+    card: str, outcome: str | None, behaviour: PaymentBehaviour, *, off_session: bool
+) -> tuple[str, str, str] | str:
+    """What the pretend Stripe answers a confirmed PaymentIntent: "succeeded",
+    "requires_action", or a card error (code, decline_code, message).
+
+    Off session with `error_on_requires_action` (Lago's first attempt), a card that asks for
+    3-D Secure fails with `authentication_required`; on a later attempt it requires action.
+    """
+    if outcome == "succeeded":
+        return "succeeded"
+    if outcome == "failed":
+        return _declined(behaviour)
+    error = payment_methods.CARDS["requires_authentication" if outcome else card]
+    if error is None:
+        return "succeeded"
+    if error[0] == AUTHENTICATION_REQUIRED and not off_session:
+        return "requires_action"
+    return error
+
+
 def attempt(
     standin: Standin,
     invoice: dict[str, Any],
     *,
-    payment_method_id: str | None = None,
+    payment_method: dict[str, Any] | None = None,
     automatic: bool = False,
+    hosted: bool = False,
 ) -> dict[str, Any]:
-    """Try to collect a finalized invoice; returns the updated invoice."""
+    """Invoices::Payments::CreateService: try to collect a finalized invoice; returns it.
+
+    `hosted`: the customer pays on the provider's page behind `payment_url` (on session, with a
+    card entered there)."""
     if invoice["status"] != "finalized" or invoice["payment_status"] == "succeeded":
         return invoice
     customer = customers.get_by_id(standin, invoice["customer_id"])
     provider_customer = customers.provider_customer_id(customer)
     if not customer.get("payment_provider") or not provider_customer:
         return invoice
+    method = payment_methods.determine(standin, invoice, customer, payment_method)
+    if method is None and not hosted:
+        return invoice  # no payment method (or `manual`): nothing is charged, no webhook
     if invoice["total_amount_cents"] <= 0:
         return invoices.set_payment_status(standin, invoice, "succeeded")
+    if _processing(standin, invoice["id"]) is not None:
+        return invoice  # the provider is still handling the previous attempt
     outcome, behaviour = standin.payment_knobs.next_outcome(customer["external_id"])
+    off_session = not hosted and not _had_authentication_error(standin, invoice["id"])
+    card = (method or {}).get("card", "succeeds")
+    answer = charge(card, outcome, behaviour, off_session=off_session)
     invoice["payment_attempts"] = invoice.get("payment_attempts", 0) + 1
     if automatic:
         invoice["auto_retries"] = invoice.get("auto_retries", 0) + 1
     invoice["auto_retry_at"] = None
-    method = payment_method_id or (payment_methods.default_for(standin, customer["id"]) or {}).get(
-        "id"
-    )
     payment = {
         "invoice_id": invoice["id"],
         "customer_id": customer["id"],
@@ -110,42 +196,63 @@ def attempt(
         "provider_customer_id": provider_customer,
         "payment_provider_code": customer.get("payment_provider_code") or "stripe",
         "payment_provider_type": customer["payment_provider"],
-        "payment_method_id": method,
+        "payment_method_id": (method or {}).get("id"),
         "next_action": {},
         "automatic": automatic,
+        "off_session": off_session,
     }
-    if outcome == "succeeded":
+    if answer == "succeeded":
         payment |= {"status": "succeeded", "payment_status": "succeeded"}
         payment = standin.store.insert(KIND, payment)
         standin.webhooks.emit("payment.succeeded", serialize(standin, payment))
         return invoices.set_payment_status(standin, invoice, "succeeded")
-    if outcome == "requires_action":
+    if answer == "requires_action":
         payment |= {
             "status": "requires_action",
-            "payment_status": "pending",
+            "payment_status": "processing",
             "next_action": _next_action(standin, payment["provider_payment_id"]),
         }
         payment = standin.store.insert(KIND, payment)
         invoice["payment_status"] = "pending"
-        invoice["ready_for_payment_processing"] = True
+        invoice["ready_for_payment_processing"] = False
         invoice = invoices.save(standin, invoice)
         standin.webhooks.emit("payment.requires_action", serialize(standin, payment))
         return invoice
-    payment |= {
-        "status": "failed",
-        "payment_status": "failed",
-        "error": {"code": behaviour.error_code, "message": behaviour.error_message},
-    }
-    standin.store.insert(KIND, payment)
+    error = _error_record(answer, payment["provider_payment_id"])
+    payment |= {"status": "failed", "payment_status": "failed", "error": error}
+    payment = standin.store.insert(KIND, payment)
     invoice["payment_status"] = "failed"
     invoice["ready_for_payment_processing"] = True
     invoice["auto_retry_at"] = _next_retry(standin, invoice, behaviour)
     invoice = invoices.save(standin, invoice)
-    standin.webhooks.emit(
-        "invoice.payment_failure",
-        failure_object(standin, invoice, behaviour.error_code, behaviour.error_message),
-    )
+    if error["code"] != AUTHENTICATION_REQUIRED:  # Lago sends no webhook for 3-D Secure
+        standin.webhooks.emit("invoice.payment_failure", card_failure(standin, invoice, error))
     return invoice
+
+
+def _declined(behaviour: PaymentBehaviour) -> tuple[str, str, str]:
+    code = behaviour.error_code
+    return code, "generic_decline" if code == "card_declined" else code, behaviour.error_message
+
+
+def _error_record(answer: tuple[str, str, str], payment_intent: str) -> dict[str, Any]:
+    code, decline_code, message = answer
+    return {
+        "code": code,
+        "decline_code": decline_code,
+        "message": message,
+        "request_id": "req_sandbox" + secrets.token_hex(7),
+        "payment_intent": payment_intent,
+    }
+
+
+def _error(behaviour: PaymentBehaviour) -> dict[str, Any]:
+    return _error_record(_declined(behaviour), "pi_sandbox" + secrets.token_hex(8))
+
+
+def missing_provider(standin: Standin, invoice: dict[str, Any]) -> dict[str, Any]:
+    """Invoices::Payments::RetryService for a customer without a payment provider."""
+    return failure_object(standin, invoice, None, {"code": "customer_must_have_payment_provider"})
 
 
 def _next_retry(
@@ -225,14 +332,10 @@ def _find_failure(standin: Standin, identifier: str, **_context: Any) -> dict | 
     if invoice is None:
         return None
     payment = payment or latest_for_invoice(standin, invoice["id"])
-    error = (payment or {}).get("error") or {}
-    behaviour = standin.payment_knobs.behaviour(invoice["external_customer_id"])
-    return failure_object(
-        standin,
-        invoice,
-        error.get("code", behaviour.error_code),
-        error.get("message", behaviour.error_message),
+    error = (payment or {}).get("error") or _error(
+        standin.payment_knobs.behaviour(invoice["external_customer_id"])
     )
+    return card_failure(standin, invoice, error)
 
 
 @register_object("payment_provider_customer_error")

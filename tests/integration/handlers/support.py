@@ -178,8 +178,9 @@ class LagoOutbox:
         return done
 
 
-def create_lago_customer(standin: Any, **billing: Any) -> dict[str, Any]:
-    """Acme as a Lago customer of the stand-in, with a Stripe customer Lago created."""
+def create_lago_customer(standin: Any, card: str | None = "succeeds", **billing: Any) -> dict:
+    """Acme as a Lago customer of the stand-in, with a Stripe customer Lago created and the
+    `card` the customer added through Lago's checkout URL (None: no card yet)."""
     configuration = {
         "payment_provider": "stripe",
         "payment_provider_code": "stripe",
@@ -199,6 +200,8 @@ def create_lago_customer(standin: Any, **billing: Any) -> dict[str, Any]:
     with standin.client() as client:
         reply = client.post("/customers", json=body)
     assert reply.status_code == 200, reply.text
+    if card and configuration.get("sync_with_provider"):
+        control(standin, "POST", f"/setup/{EXTERNAL_ID}", json={"card": card})
     return reply.json()["customer"]
 
 

@@ -34,10 +34,25 @@ def test_the_stand_ins_own_webhooks_link_the_customer(app, acme, outbox):
     assert [kind for kind, _ in handled] == [
         "customer.created",
         "customer.payment_provider_created",
+        "customer.checkout_url_generated",
     ]
     assert all(d.outcome == "processed" and d.note is None for _, d in handled)
     [account] = rows(app, BillingAccount)
     assert account.provider_customer_id == created["billing_configuration"]["provider_customer_id"]
+    [sent] = outbox.bodies("customer.checkout_url_generated")
+    url = sent["payment_provider_customer_checkout_url"]["checkout_url"]
+    assert account.card_setup_url == url
+
+
+def test_a_checkout_url_that_is_not_a_web_address_is_not_kept(app, acme, lago_down):
+    deliver(app, payload("customer.checkout_url_generated"))
+    [account] = rows(app, BillingAccount)
+    assert account.card_setup_url == "https://checkout.stripe.com/c/pay/cs_test_a1AcmeSetup01"
+    body = payload("customer.checkout_url_generated", checkout_url="javascript:alert(1)")
+    outcome = deliver(app, body)
+    assert "not a web address" in outcome.note
+    [account] = rows(app, BillingAccount)
+    assert account.card_setup_url is None
 
 
 def test_when_lago_is_down_the_webhooks_copy_is_used_and_noted(app, acme, lago_down):

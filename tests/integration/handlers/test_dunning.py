@@ -16,6 +16,7 @@ from portal.models import (
     EmailLog,
     InvoiceMirror,
     Notice,
+    PaymentIssue,
     Tenant,
 )
 from tests.integration.handlers.support import (
@@ -234,9 +235,16 @@ def test_paying_everything_lifts_the_suspension(app, acme, overdue, mailbox):
 
 
 def test_a_payment_waiting_for_the_bank_shows_its_link_until_it_is_paid(app, acme, outbox):
-    create_lago_customer(outbox.standin)
-    pay_like(outbox.standin, outcomes=["requires_action"])
+    create_lago_customer(outbox.standin, card="requires_authentication")
     subscribe(outbox.standin)
+    handled = outbox.dispatch_new()
+    # Lago's off-session charge fails with authentication_required and says nothing.
+    assert not [kind for kind, _ in handled if kind.startswith(("payment.", "invoice.payment"))]
+    [invoice] = rows(app, InvoiceMirror)
+    assert (invoice.payment_status, invoice.payment_issue) == ("failed", None)
+    assert account(app).dunning_state is DunningState.payment_failed
+
+    lago_call(outbox.standin, "POST", f"/invoices/{invoice.lago_id}/retry_payment")
     handled = dict(outbox.dispatch_new())
     assert handled["payment.requires_action"].note is None
     [payment] = outbox.bodies("payment.requires_action")
@@ -244,6 +252,16 @@ def test_a_payment_waiting_for_the_bank_shows_its_link_until_it_is_paid(app, acm
     notice = open_notices(app)["payment_action"]
     assert notice.title == "Your bank asks you to confirm a payment"
     assert url in notice.body
+    [invoice] = rows(app, InvoiceMirror)
+    assert invoice.payment_status == "pending"
+    assert (invoice.payment_issue, invoice.payment_action_url) == (
+        PaymentIssue.authentication_required,
+        url,
+    )
+    waiting = account(app)
+    assert waiting.payment_issue is PaymentIssue.authentication_required
+    assert waiting.dunning_state is DunningState.payment_failed  # not "all set" meanwhile
+    assert "payment_failed" not in open_notices(app)
 
     control(
         outbox.standin,
@@ -253,7 +271,77 @@ def test_a_payment_waiting_for_the_bank_shows_its_link_until_it_is_paid(app, acm
     )
     outbox.dispatch_new()
     assert "payment_action" not in open_notices(app)
+    settled = account(app)
+    assert (settled.dunning_state, settled.payment_issue) == (DunningState.ok, None)
+    [invoice] = rows(app, InvoiceMirror)
+    assert (invoice.payment_issue, invoice.payment_action_url) == (None, None)
+
+
+def test_a_declined_card_is_recorded_with_the_providers_words(app, acme, outbox, mailbox):
+    create_lago_customer(outbox.standin, card="insufficient_funds")
+    subscribe(outbox.standin)
+    outbox.dispatch_new()
+    [invoice] = rows(app, InvoiceMirror)
+    assert invoice.payment_issue is PaymentIssue.declined
+    assert invoice.payment_issue_detail == "Your card has insufficient funds."
+    state = account(app)
+    assert (state.dunning_state, state.payment_issue) == (
+        DunningState.payment_failed,
+        PaymentIssue.declined,
+    )
+    notice = open_notices(app)["payment_failed"]
+    assert "“Your card has insufficient funds”" in notice.body
+
+
+def test_no_card_in_lago_means_nothing_is_charged_until_a_retry_says_so(app, acme, outbox):
+    create_lago_customer(outbox.standin, card=None)
+    subscribe(outbox.standin)
+    handled = outbox.dispatch_new()
+    assert "invoice.payment_failure" not in [kind for kind, _ in handled]
+    [invoice] = rows(app, InvoiceMirror)
+    assert (invoice.payment_status, invoice.payment_issue) == ("pending", None)
     assert account(app).dunning_state is DunningState.ok
+
+
+def test_a_retry_without_a_payment_provider_records_no_card(app, acme, outbox):
+    create_lago_customer(outbox.standin, sync_with_provider=False, payment_provider=None)
+    subscribe(outbox.standin)
+    outbox.dispatch_new()
+    [invoice] = rows(app, InvoiceMirror)
+    lago_call(outbox.standin, "POST", f"/invoices/{invoice.lago_id}/retry_payment")
+    handled = dict(outbox.dispatch_new())
+    assert handled["invoice.payment_failure"].note is None
+    [invoice] = rows(app, InvoiceMirror)
+    assert (invoice.payment_status, invoice.payment_issue) == (
+        "pending",
+        PaymentIssue.no_payment_method,
+    )
+    state = account(app)
+    assert (state.dunning_state, state.payment_issue) == (
+        DunningState.payment_failed,
+        PaymentIssue.no_payment_method,
+    )
+    notice = open_notices(app)["payment_failed"]
+    assert notice.title.endswith("there is no card on file")
+
+
+def test_the_no_card_copy_does_not_mark_the_invoice_failed(app, acme, lago_down):
+    deliver(app, payload("invoice.created"))
+    outcome = deliver(app, payload("invoice.payment_failure.no_payment_provider"))
+    assert outcome.note is None or "Marked" not in outcome.note
+    [invoice] = rows(app, InvoiceMirror)
+    assert invoice.payment_status != "failed"
+    assert invoice.payment_issue is PaymentIssue.no_payment_method
+    assert account(app).payment_issue is PaymentIssue.no_payment_method
+
+
+def test_the_requires_action_copy_keeps_the_link(app, acme, lago_down):
+    deliver(app, payload("invoice.created"))
+    deliver(app, payload("payment.requires_action"))
+    [invoice] = rows(app, InvoiceMirror)
+    sent = payload("payment.requires_action")["payment"]["next_action"]["redirect_to_url"]["url"]
+    assert invoice.payment_action_url == sent
+    assert account(app).payment_issue is PaymentIssue.authentication_required
 
 
 # -- When Lago cannot answer -------------------------------------------------------------------

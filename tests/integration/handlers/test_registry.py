@@ -17,6 +17,7 @@ LAGO_TYPES = {
     "customer.updated",
     "customer.payment_provider_created",
     "customer.payment_provider_error",
+    "customer.checkout_url_generated",
     "subscription.started",
     "subscription.updated",
     "subscription.terminated",
