@@ -106,7 +106,9 @@ def refresh(
             account.payment_failed_at = now
     for invoice in overdue:
         _record_overdue(tenant, account, invoice, now)
-    _resolve_cleared(tenant, {i.lago_id for i in failed}, {i.lago_id for i in overdue}, now)
+    _resolve_cleared(
+        tenant, account, {i.lago_id for i in failed}, {i.lago_id for i in overdue}, now
+    )
     _set_state(tenant, account, failed, overdue, now)
     return account
 
@@ -132,8 +134,7 @@ def _record_failure(tenant: Tenant, invoice: InvoiceMirror, reason: str | None, 
         body=(
             f"We could not collect {amount(_due(invoice), invoice.currency)} for invoice "
             f"{number} of {day(invoice.issuing_date)}.{said} Check with your bank that the "
-            "card on file can be charged (enough funds, not expired, not blocked), then write "
-            f"to {billing_contact()} to have the payment retried or the card changed."
+            "card on file can be charged (enough funds, not expired, not blocked)."
         ),
         now=now,
     )
@@ -164,7 +165,9 @@ def _record_overdue(tenant: Tenant, account: BillingAccount, invoice: InvoiceMir
         queue_email("invoice_overdue", tenant.id, invoice.lago_id)
 
 
-def _resolve_cleared(tenant: Tenant, failed: set[str], overdue: set[str], now) -> None:
+def _resolve_cleared(
+    tenant: Tenant, account: BillingAccount, failed: set[str], overdue: set[str], now
+) -> None:
     """Close the notices of invoices that are no longer failed, overdue, or awaiting action."""
     for notice in notices.open_with_prefix(f"{FAILED}:", tenant_id=tenant.id):
         if notice.key.split(":", 1)[1] not in failed:
@@ -172,12 +175,17 @@ def _resolve_cleared(tenant: Tenant, failed: set[str], overdue: set[str], now) -
     for notice in notices.open_with_prefix(f"{OVERDUE}:", tenant_id=tenant.id):
         if notice.key.split(":", 1)[1] not in overdue:
             notices.resolve(notice.key, now=now)
+    waiting = 0
     for notice in notices.open_with_prefix(f"{ACTION}:", tenant_id=tenant.id):
         invoice = mirror.invoice(notice.key.split(":", 1)[1])
         if invoice is not None and (
             invoice.payment_status == "succeeded" or invoice.status == "voided"
         ):
             notices.resolve(notice.key, now=now)
+        else:
+            waiting += 1
+    if not waiting:
+        account.payment_action_url = None
 
 
 def _set_state(tenant: Tenant, account: BillingAccount, failed, overdue, now) -> None:
@@ -203,6 +211,7 @@ def _set_state(tenant: Tenant, account: BillingAccount, failed, overdue, now) ->
         since = account.dunning_since or now
         account.dunning_since = None
         account.payment_failed_at = None
+        account.payment_failure_code = None
         queue_email("all_set", tenant.id, since.isoformat())
     problems = [*overdue, *failed]
     account.dunning_invoice_lago_id = problems[0].lago_id if problems else None
@@ -213,6 +222,19 @@ def _due(invoice: InvoiceMirror) -> int:
     if invoice.total_due_amount_cents is not None:
         return invoice.total_due_amount_cents
     return invoice.total_amount_cents
+
+
+def note_failure(tenant: Tenant, code: str | None, now: datetime | None = None) -> None:
+    """Remember the provider's code of a failed payment attempt and when it failed.
+
+    Every attempt counts as a new failure (the banner comes back for it); the code tells a
+    declined card from one that needs the bank's confirmation or no card at all.
+    """
+    account = mirror.billing_account(tenant)
+    if account.dunning_state is DunningState.ok:
+        return
+    account.payment_failure_code = (code or "")[:64] or None
+    account.payment_failed_at = now or utcnow()
 
 
 # -- Which attempt failed ----------------------------------------------------------------------
@@ -315,6 +337,7 @@ def record_action_required(
         if url
         else f" Write to {billing_contact()} if you did not receive the bank's request."
     )
+    mirror.billing_account(tenant).payment_action_url = url
     return notices.raise_notice(
         action_key(invoice_lago_id),
         tenant_id=tenant.id,

@@ -106,7 +106,12 @@ class BillingAccount(Timestamps, db.Model):
     )
     dunning_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     dunning_invoice_lago_id: Mapped[str | None] = mapped_column(sa.String(64))
-    payment_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    payment_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the latest failure
+    # The provider's code for the latest failed payment (card_declined, authentication_required,
+    # customer_must_have_payment_provider...), and the bank's confirmation page of a payment
+    # waiting for the customer (3-D Secure).
+    payment_failure_code: Mapped[str | None] = mapped_column(sa.String(64))
+    payment_action_url: Mapped[str | None] = mapped_column(sa.Text)
     overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reconciled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

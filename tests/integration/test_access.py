@@ -14,7 +14,7 @@ PUBLIC = {
     "webhooks.stripe",  # signed by Stripe, not by a session
 }
 SIGNED_IN = {"auth.logout", "account.profile", "account.password", "home.switch"}
-MEMBER = {"team.index", "operations.status", "subscription.refresh"}
+MEMBER = {"team.index", "operations.status", "subscription.refresh", "banners.dismiss"}
 BILLING = {
     "team.invite",
     "team.revoke",

@@ -74,6 +74,17 @@ def invoice_payment_failed(event: WebhookEvent, payload: dict[str, Any]) -> None
         refetch.note(event, "Marked the invoice's payment as failed, as the webhook says.")
     reason = provider_message(error.get("provider_error"))
     dunning.refresh(tenant, reasons={lago_id: reason})
+    dunning.note_failure(tenant, failure_code(error))
+
+
+def failure_code(error: dict[str, Any]) -> str | None:
+    """The code of a failed payment: the provider's, else Lago's own (no payment provider)."""
+    for source in (error.get("provider_error"), error.get("error_details")):
+        if isinstance(source, dict):
+            code = source.get("error_code") or source.get("code")
+            if isinstance(code, str) and code:
+                return code
+    return None
 
 
 @handles(EventSource.lago, "credit_note.created")
