@@ -37,6 +37,25 @@ def _list(value: str | None) -> list[str]:
     return [item.strip() for item in (value or "").split(",") if item.strip()]
 
 
+WEBHOOK_MAX_BYTES_DEFAULT = 256 * 1024
+
+
+def webhook_max_bytes() -> int:
+    """The largest webhook body Pier accepts (PIER_WEBHOOK_MAX_BYTES)."""
+    return _int("PIER_WEBHOOK_MAX_BYTES", WEBHOOK_MAX_BYTES_DEFAULT)
+
+
+def webhook_header_limit(max_body_bytes: int) -> int:
+    """The largest request header field that carries a signature of such a body.
+
+    Lago's JWT signature carries the body as its `data` claim: the body is JSON-escaped (quotes
+    and backslashes doubled; half again covers any realistic body), then base64url-encoded
+    (4/3), and joined to the token's header and an RSA signature of up to 4096 bits.
+    """
+    escaped = max_body_bytes * 3 // 2
+    return -(-escaped * 4 // 3) + 4096
+
+
 def default_sqlite_url(instance_path: str) -> str:
     """The embedded database: a SQLite file in the instance folder."""
     return "sqlite:///" + str(Path(instance_path) / "pier.sqlite3")
@@ -77,8 +96,10 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_TIMEOUT": _int("MAIL_TIMEOUT", 10),
         "LOGIN_RATE_LIMIT": env.get("PIER_LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
         "MAX_CONTENT_LENGTH": _int("PIER_MAX_BODY_BYTES", 1024 * 1024),
-        "WEBHOOK_MAX_BYTES": _int("PIER_WEBHOOK_MAX_BYTES", 256 * 1024),
+        "WEBHOOK_MAX_BYTES": webhook_max_bytes(),
         "STRIPE_WEBHOOK_SECRETS": _list(env.get("STRIPE_WEBHOOK_SECRETS")),
+        "STRIPE_PUBLISHABLE_KEY": env.get("STRIPE_PUBLISHABLE_KEY", ""),
+        "STRIPE_JS_URL": env.get("STRIPE_JS_URL", "https://js.stripe.com/v3/"),
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), production),
         "REMEMBER_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), production),
         "SESSION_COOKIE_HTTPONLY": True,

@@ -14,6 +14,7 @@ from portal.billing.connection import NotConnected, get_connection
 from portal.extensions import db
 from portal.health.checks import run_checks
 from portal.htmx import redirect_to, render_page
+from portal.inputs import page_number
 from portal.lago import LagoError, LagoFeatureUnavailable
 from portal.models import Notice
 from portal.notify import notices
@@ -79,10 +80,9 @@ def audit():
     """The audit log, filterable by action and actor."""
     action = request.args.get("action", "").strip()[:80]
     actor = request.args.get("actor", "").strip()[:254]
-    page = request.args.get("page", 1, type=int) or 1
     return render_page(
         "admin/audit.html",
-        entries=audit_page(page=max(page, 1), action=action, actor=actor),
+        entries=audit_page(page=page_number(), action=action, actor=actor),
         action=action,
         actor=actor,
     )

@@ -17,6 +17,7 @@ from portal.admin import bp
 from portal.auth.forms import ConfirmForm
 from portal.extensions import db
 from portal.htmx import redirect_to, render_page
+from portal.inputs import page_number
 from portal.models import EventSource, EventStatus, SignatureFailure, WebhookEvent, utcnow
 from portal.webhooks import inbox
 
@@ -121,7 +122,7 @@ def _filters() -> dict[str, str]:
 def webhooks():
     """Health per source and the inbox, newest first."""
     filters = _filters()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number()
     return render_page(
         "admin/webhooks.html",
         events=event_page(page=page, **filters),

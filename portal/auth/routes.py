@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, request, url_for
 from flask_login import current_user, login_required
+from redis.exceptions import RedisError
 
 from portal import audit
 from portal.access import switch_tenant
@@ -20,11 +22,17 @@ from portal.auth.services import (
 )
 from portal.auth.session import sign_in, sign_out
 from portal.billing.customers import sync_after_commit
+from portal.errors import render_error
 from portal.extensions import db, limiter, redis_key
 from portal.htmx import is_htmx, redirect_to, render_page
 from portal.models import User, utcnow
 
+log = logging.getLogger(__name__)
 LOGIN_FAILED = "That email and password do not match an account."
+LOGIN_PAUSED = (
+    "Logging in is paused: Pier cannot count login attempts right now (its Redis is not "
+    "answering). Try again in a minute."
+)
 
 
 def _invalid(template: str, **context):
@@ -103,6 +111,13 @@ def login():
         else url_for("home.index")
     )
     return redirect(_safe_next(destination), 303)
+
+
+@bp.errorhandler(RedisError)
+def login_paused(exc: RedisError):
+    """Without Redis the login rate limit cannot hold across workers: refuse rather than guess."""
+    log.warning("login refused: the rate limit storage is unavailable (%s)", exc)
+    return render_error(503, LOGIN_PAUSED)
 
 
 @bp.route("/logout", methods=["POST"])
