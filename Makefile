@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 VENDOR := static/vendor/htmx.min.js static/vendor/pico.min.css
 DEMO_DB := instance/demo.sqlite3
 
-.PHONY: setup demo test test-fast lint format browser clean bench
+.PHONY: setup demo test test-fast lint format browser clean bench bench-billing
 
 setup: $(STAMP) $(VENDOR)
 
@@ -43,6 +43,10 @@ test-fast: setup
 # Prints figures (webhook acks per second, latency, processed, lost); needs PostgreSQL and Redis.
 bench: setup
 	$(BIN)/python -m bench.webhooks
+
+# Prints the billing home's p50/p99 with Lago answering at once and 100 ms late, and Lago calls per view.
+bench-billing: setup
+	$(BIN)/python -m bench.billing_home
 
 lint: setup
 	$(BIN)/ruff check .

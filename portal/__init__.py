@@ -72,6 +72,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.account import bp as account_bp
     from portal.admin import bp as admin_bp
     from portal.auth import bp as auth_bp
+    from portal.banners import bp as banners_bp
     from portal.errors import bp as errors_bp
     from portal.health import bp as health_bp
     from portal.home import bp as home_bp
@@ -86,6 +87,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(home_bp)
+    app.register_blueprint(banners_bp)
     app.register_blueprint(account_bp, url_prefix="/account")
     app.register_blueprint(team_bp, url_prefix="/team")
     app.register_blueprint(organisation_bp, url_prefix="/organisation")

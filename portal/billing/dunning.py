@@ -142,7 +142,9 @@ def refresh(
             account.payment_failed_at = now
     for invoice in overdue:
         _record_overdue(tenant, account, invoice, now)
-    _resolve_cleared(tenant, {i.lago_id for i in failed}, {i.lago_id for i in overdue}, now)
+    _resolve_cleared(
+        tenant, account, {i.lago_id for i in failed}, {i.lago_id for i in overdue}, now
+    )
     _set_state(tenant, account, [*failed, *awaiting], overdue, now)
     account.payment_issue = next((i.payment_issue for i in unpaid if i.payment_issue), None)
     return account
@@ -235,7 +237,9 @@ def _record_overdue(tenant: Tenant, account: BillingAccount, invoice: InvoiceMir
         queue_email("invoice_overdue", tenant.id, invoice.lago_id)
 
 
-def _resolve_cleared(tenant: Tenant, failed: set[str], overdue: set[str], now) -> None:
+def _resolve_cleared(
+    tenant: Tenant, account: BillingAccount, failed: set[str], overdue: set[str], now
+) -> None:
     """Close the notices of invoices that are no longer failed, overdue, or awaiting action."""
     for notice in notices.open_with_prefix(f"{FAILED}:", tenant_id=tenant.id):
         if notice.key.split(":", 1)[1] not in failed:

@@ -269,7 +269,8 @@ def _timeline(
     if trial_left is not None and subscription.trial_ends_at is not None:
         entries.append(TimelineEntry("trial_end", subscription.trial_ends_at, "Free trial ends"))
     if pending is not None:
-        at = pending.subscription_at or subscription.current_period_ending_at
+        # The pending row keeps the current subscription_at; Lago dates the switch itself.
+        at = subscription.pending_plan_starts_at or subscription.current_period_ending_at
         if at is not None:
             entries.append(
                 TimelineEntry(

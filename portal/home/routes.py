@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from portal.access import current_membership, switch_tenant
 from portal.auth.forms import ConfirmForm
+from portal.banners.services import COVERED_NOTICES, banners_for
 from portal.billing import outage
 from portal.billing.summary import summarize
 from portal.extensions import db
@@ -35,7 +36,10 @@ def index():
         now=utcnow(),
         summary=summarize(membership.tenant),
         operation=_operation(membership.tenant_id),
-        notices=notices.for_tenant(membership.tenant_id),
+        notices=[
+            n for n in notices.for_tenant(membership.tenant_id) if n.kind not in COVERED_NOTICES
+        ],
+        banners=banners_for(membership.tenant, membership.role),
         lago_outage=outage.current_outage(who="The billing system"),
     )
 

@@ -1,4 +1,7 @@
-"""Serve the stand-in: python -m sandbox.lago --host 127.0.0.1 --port 3000 --db F --api-key K."""
+"""Serve the stand-in: python -m sandbox.lago --host 127.0.0.1 --port 3000 --db F --api-key K.
+
+`python -m sandbox.lago clock ...` moves the clock of a running stand-in (see clock_cli).
+"""
 
 from __future__ import annotations
 
@@ -30,7 +33,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the stand-in until interrupted."""
+    """Run the stand-in until interrupted (or move a running one's clock)."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["clock"]:
+        from .clock_cli import main as clock_main
+
+        return clock_main(argv[1:])
     args = parse_args(argv)
     app = create_app(
         **shared_settings(args),

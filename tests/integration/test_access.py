@@ -21,7 +21,13 @@ SIGNED_IN = {
     "account.end_all",
     "home.switch",
 }
-MEMBER = {"team.index", "operations.status", "subscription.refresh", "plans.index"}
+MEMBER = {
+    "team.index",
+    "operations.status",
+    "subscription.refresh",
+    "plans.index",
+    "banners.dismiss",
+}
 BILLING = {
     "team.invite",
     "team.revoke",

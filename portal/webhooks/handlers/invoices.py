@@ -6,7 +6,15 @@ from typing import Any
 
 from portal.billing import dunning, mirror
 from portal.lago import Invoice
-from portal.models import EventSource, InvoiceMirror, PaymentIssue, Tenant, WebhookEvent
+from portal.models import (
+    DunningState,
+    EventSource,
+    InvoiceMirror,
+    PaymentIssue,
+    Tenant,
+    WebhookEvent,
+    utcnow,
+)
 from portal.webhooks.handlers import refetch, tenants
 from portal.webhooks.handlers.customers import provider_message
 from portal.webhooks.registry import handles
@@ -98,7 +106,9 @@ def invoice_payment_failed(event: WebhookEvent, payload: dict[str, Any]) -> None
             )
         if said.issue is not PaymentIssue.no_payment_method:
             refetch.note(event, "Marked the invoice's payment as failed, as the webhook says.")
-    dunning.refresh(tenant, reported={lago_id: said})
+    account = dunning.refresh(tenant, reported={lago_id: said})
+    if account.dunning_state is not DunningState.ok:
+        account.payment_failed_at = utcnow()  # every attempt is news: a dismissed banner returns
 
 
 @handles(EventSource.lago, "credit_note.created")

@@ -8,7 +8,7 @@ from portal.notify import notices
 from tests.integration.handlers.support import deliver, payload
 
 
-def test_open_notices_are_shown_to_every_member_with_what_to_do(app, acme, as_role, lago_down):
+def test_payment_notices_are_told_once_by_the_banner_with_what_to_do(app, acme, as_role, lago_down):
     deliver(app, payload("invoice.created"))
     deliver(app, payload("invoice.payment_failure"))
     deliver(app, payload("payment.requires_action"))
@@ -16,17 +16,34 @@ def test_open_notices_are_shown_to_every_member_with_what_to_do(app, acme, as_ro
     member, _ = as_role("member", tenant_id=acme.id)
 
     page = owner.get("/").get_data(as_text=True)
-    assert 'id="billing"' in page
-    assert "The payment of invoice ACM-C6D5-001-007 failed" in page
-    assert "We could not collect €60.27 for invoice ACM-C6D5-001-007 of May 15, 2025." in page
-    assert "Your card has insufficient funds" in page
-    assert "Your bank asks you to confirm a payment" in page
+    assert page.count('data-banner="dunning"') == 1
+    assert "Your bank asks you to confirm the payment of invoice ACM-C6D5-001-007" in page
+    assert 'data-notice="payment_failed"' not in page
+    assert 'data-notice="payment_action"' not in page
     link = "https://hooks.stripe.com/3d_secure_2/hosted?merchant=acct_1Acme&amp;payment_intent=pi_3AcmeAction01"
     assert f'href="{link}"' in page
-    assert "can sort this out" not in page
+    assert "can sort out the card" not in page
 
     page = member.get("/").get_data(as_text=True)
-    assert "The payment of invoice ACM-C6D5-001-007 failed" in page
+    assert "Your bank asks you to confirm the payment of invoice ACM-C6D5-001-007" in page
+
+
+def test_other_notices_are_shown_to_every_member_with_who_can_act(app, acme, as_role):
+    with app.app_context():
+        notices.raise_notice(
+            "customer_provider_error:x",
+            tenant_id=acme.id,
+            kind="payment_provider_error",
+            title="Your payment details could not be set up",
+            body="See https://pier.example/help for what to do.",
+            level="warning",
+        )
+        db.session.commit()
+    member, _ = as_role("member", tenant_id=acme.id)
+    page = member.get("/").get_data(as_text=True)
+    assert 'id="billing"' in page
+    assert "Your payment details could not be set up" in page
+    assert 'href="https://pier.example/help"' in page
     assert "An owner or billing admin of Acme Inc. can sort this out." in page
 
 
