@@ -17,7 +17,6 @@ from portal.models import (
     PaymentIssue,
     Plan,
     SubscriptionMirror,
-    Tenant,
     User,
 )
 from portal.notify import notices

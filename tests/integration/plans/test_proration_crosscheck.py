@@ -124,18 +124,18 @@ def test_estimate_matches_the_standins_preview(
         later = max(later, start + timedelta(seconds=1))
     running, sub, preview = _scenario(premium_lago, old, new, zone, billing_time, start, later)
     estimate = estimate_change(running, _terms(new | {"code": "new"}), later)
-    context = dict(
-        old=old,
-        new=new,
-        zone=zone,
-        start=start,
-        later=later,
-        billing_time=billing_time,
-        sub_period=(sub.current_billing_period_started_at, sub.current_billing_period_ending_at),
-        fees=[(f.item_code, f.amount_cents, f.from_datetime, f.to_datetime) for f in preview.fees],
-        credits=[c.amount_cents for c in preview.credits],
-        estimate=estimate,
-    )
+    context = {
+        "old": old,
+        "new": new,
+        "zone": zone,
+        "start": start,
+        "later": later,
+        "billing_time": billing_time,
+        "sub_period": (sub.current_billing_period_started_at, sub.current_billing_period_ending_at),
+        "fees": [(f.item_code, f.amount_cents, f.from_datetime, f.to_datetime) for f in preview.fees],
+        "credits": [c.amount_cents for c in preview.credits],
+        "estimate": estimate,
+    }
     if estimate.kind == "upgrade":
         wanted = (preview.total_amount_cents,)
         got = (estimate.due_now_cents,)
