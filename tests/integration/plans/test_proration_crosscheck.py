@@ -132,7 +132,9 @@ def test_estimate_matches_the_standins_preview(
         "later": later,
         "billing_time": billing_time,
         "sub_period": (sub.current_billing_period_started_at, sub.current_billing_period_ending_at),
-        "fees": [(f.item_code, f.amount_cents, f.from_datetime, f.to_datetime) for f in preview.fees],
+        "fees": [
+            (f.item_code, f.amount_cents, f.from_datetime, f.to_datetime) for f in preview.fees
+        ],
         "credits": [c.amount_cents for c in preview.credits],
         "estimate": estimate,
     }
