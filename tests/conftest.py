@@ -11,12 +11,14 @@ import psycopg
 import pytest
 import redis
 import sqlalchemy as sa
+import time_machine
 from flask.testing import FlaskClient
 
 from portal import create_app
 from portal.extensions import db
 from portal.models import Membership, Role, Tenant, User
 from tests import servers
+from tests.clock import START
 
 pytest_plugins = [
     "tests.fixtures.smtp",
@@ -27,6 +29,14 @@ pytest_plugins = [
 BACKENDS = ("sqlite", "postgresql")
 PASSWORD = "correct horse battery"
 FAST_HASH = "pbkdf2:sha256:1000"
+
+
+@pytest.fixture(autouse=True)
+def pinned_clock():
+    """Every test starts at START and time runs on from there (the monotonic clock is left
+    alone, so timeouts still work)."""
+    with time_machine.travel(START, tick=True) as traveller:
+        yield traveller
 
 
 def _worker() -> str:

@@ -7,6 +7,7 @@ import sys
 
 from ..common.cli import add_webhook_options, base_parser, serve, shared_settings
 from . import create_app, get_standin
+from .clock import parse_iso
 from .state import DEFAULT_API_KEY
 
 
@@ -20,6 +21,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--premium", action="store_true", help="behave like a licensed Lago")
     parser.add_argument("--public-url", help="base URL clients use (default: http://host:port)")
     parser.add_argument("--jwt-issuer", help="webhook JWT `iss` (default: the public URL)")
+    parser.add_argument(
+        "--clock-start", type=parse_iso, help="start the clock at this ISO 8601 instant"
+    )
     add_webhook_options(parser, timeout=30.0)
     return parser.parse_args(argv)
 
@@ -35,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         validate_responses=args.validate_responses,
         premium=args.premium,
         jwt_issuer=args.jwt_issuer,
+        clock_start=args.clock_start,
     )
     standin = get_standin(app)
 
