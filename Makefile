@@ -49,7 +49,8 @@ test: setup browser
 # both databases) again with the process's clock started at dates that break naive date code:
 # a 31st, 29 February, either side of Europe's and the US's daylight-saving changes (in those
 # zones) and New Year's Eve at 23:30 UTC. Time still runs; the monotonic clock is left alone, so
-# timeouts work. PostgreSQL and Redis keep the real date.
+# timeouts work (tests/faketime_sleep.py keeps time.sleep working with Debian 12's libfaketime).
+# PostgreSQL and Redis keep the real date.
 DATE_TESTS := tests/unit tests/sandbox tests/integration/billing tests/integration/handlers
 FAKE_DATES := 2027-01-31_12:00:00=UTC 2028-02-29_12:00:00=UTC \
 	2027-03-27_23:30:00=Europe/Berlin 2027-03-28_23:30:00=Europe/Berlin \
@@ -60,8 +61,8 @@ test-dates: setup faketime
 	@set -e; for run in $(FAKE_DATES); do \
 	  at="$$(echo $${run%%=*} | tr _ ' ')"; zone="$${run#*=}"; \
 	  echo "== tests at $$at ($$zone)"; started=$$(date +%s); \
-	  TZ=$$zone FAKETIME_DONT_FAKE_MONOTONIC=1 faketime "@$$at" \
-	    $(BIN)/python -m pytest -q -p no:cacheprovider $(DATE_TESTS); \
+	  TZ=$$zone FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "@$$at" \
+	    $(BIN)/python -m pytest -q -p no:cacheprovider -p tests.faketime_sleep $(DATE_TESTS); \
 	  echo "== $$at ($$zone): $$(( $$(date +%s) - started )) s"; \
 	done
 
