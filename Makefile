@@ -24,19 +24,19 @@ $(VENDOR): node_modules/.package-lock.json
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
 	cp node_modules/@picocss/pico/css/pico.min.css static/vendor/pico.min.css
 
+# Installs a Debian package (as root, or through sudo).
+apt_install = if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1); \
+	else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1); fi
+
 # Debian's Chromium drives the browser tests (Playwright does not download browsers here).
 browser:
 	@command -v chromium >/dev/null 2>&1 || command -v $${PIER_CHROMIUM:-chromium} >/dev/null 2>&1 || { \
-	  echo "Installing Debian's chromium for the browser tests"; \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
-	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi; }
+	  echo "Installing Debian's chromium for the browser tests"; $(call apt_install,chromium); }
 
 # Debian's faketime runs the date-sensitive tests at other dates (see test-dates).
 faketime:
 	@command -v faketime >/dev/null 2>&1 || { \
-	  echo "Installing Debian's faketime for the fake-date runs"; \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime; \
-	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime; fi; }
+	  echo "Installing Debian's faketime for the fake-date runs"; $(call apt_install,faketime); }
 
 demo: setup
 	$(BIN)/python scripts/demo.py
