@@ -35,7 +35,7 @@ def test_create_today_starts_now_and_bills_pay_in_advance(seeded):
     assert sub["started_at"].startswith(START[:-2])  # the clock ticks on from START
     assert sub["plan"]["code"] == "pro"
     assert sub["plan_amount_cents"] == 2900
-    assert sub["current_billing_period_started_at"] == START
+    assert sub["current_billing_period_started_at"] == sub["started_at"]
     assert sub["current_billing_period_ending_at"] == "2030-01-31T23:59:59Z"
     assert sub["trial_ended_at"] is None
     assert sub["on_termination_credit_note"] == "credit"
