@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 VENDOR := static/vendor/htmx.min.js static/vendor/pico.min.css
 DEMO_DB := instance/demo.sqlite3
 
-.PHONY: setup demo test test-fast lint format browser clean bench bench-billing
+.PHONY: setup demo test test-fast test-dates faketime lint format browser clean bench bench-billing
 
 setup: $(STAMP) $(VENDOR)
 
@@ -24,18 +24,47 @@ $(VENDOR): node_modules/.package-lock.json
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
 	cp node_modules/@picocss/pico/css/pico.min.css static/vendor/pico.min.css
 
+# Installs a Debian package (as root, or through sudo).
+apt_install = if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1); \
+	else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1); fi
+
 # Debian's Chromium drives the browser tests (Playwright does not download browsers here).
 browser:
 	@command -v chromium >/dev/null 2>&1 || command -v $${PIER_CHROMIUM:-chromium} >/dev/null 2>&1 || { \
-	  echo "Installing Debian's chromium for the browser tests"; \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
-	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi; }
+	  echo "Installing Debian's chromium for the browser tests"; $(call apt_install,chromium); }
+
+# Debian's faketime runs the date-sensitive tests at other dates (see test-dates).
+faketime:
+	@command -v faketime >/dev/null 2>&1 || { \
+	  echo "Installing Debian's faketime for the fake-date runs"; $(call apt_install,faketime); }
 
 demo: setup
 	$(BIN)/python scripts/demo.py
 
 test: setup browser
 	$(BIN)/python -m pytest
+	$(MAKE) test-dates
+
+# The date-sensitive tests (unit, the stand-ins, billing, dunning, trials, periods, subscriptions;
+# both databases) again with the process's clock started at dates that break naive date code:
+# a 31st, 29 February, either side of Europe's and the US's daylight-saving changes (in those
+# zones) and New Year's Eve at 23:30 UTC. Time still runs; the monotonic clock is left alone, so
+# timeouts work (tests/faketime_sleep.py keeps time.sleep working with Debian 12's libfaketime).
+# PostgreSQL and Redis keep the real date.
+DATE_TESTS := tests/unit tests/sandbox tests/integration/billing tests/integration/handlers
+FAKE_DATES := 2027-01-31_12:00:00=UTC 2028-02-29_12:00:00=UTC \
+	2027-03-27_23:30:00=Europe/Berlin 2027-03-28_23:30:00=Europe/Berlin \
+	2027-03-13_23:30:00=America/New_York 2027-03-14_23:30:00=America/New_York \
+	2026-12-31_23:30:00=UTC
+
+test-dates: setup faketime
+	@set -e; for run in $(FAKE_DATES); do \
+	  at="$$(echo $${run%%=*} | tr _ ' ')"; zone="$${run#*=}"; \
+	  echo "== tests at $$at ($$zone)"; started=$$(date +%s); \
+	  TZ=$$zone FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "@$$at" \
+	    $(BIN)/python -m pytest -q -p no:cacheprovider -p tests.faketime_sleep $(DATE_TESTS); \
+	  echo "== $$at ($$zone): $$(( $$(date +%s) - started )) s"; \
+	done
 
 test-fast: setup
 	$(BIN)/python -m pytest -m "not browser"

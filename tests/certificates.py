@@ -1,4 +1,8 @@
-"""A throwaway self-signed TLS certificate for 127.0.0.1, for tests of TLS failures."""
+"""A throwaway self-signed TLS certificate for 127.0.0.1, for tests of TLS failures.
+
+It is valid from 2000 to 2100: OpenSSL checks it against the process's real (or faked) date
+while Python's clock may be pinned elsewhere, so its validity must not depend on either.
+"""
 
 from __future__ import annotations
 
@@ -12,20 +16,22 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+VALID_FROM = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+VALID_UNTIL = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+
 
 def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
     """Write a fresh certificate (its own CA) and key for 127.0.0.1; returns their paths."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
+        .not_valid_before(VALID_FROM)
+        .not_valid_after(VALID_UNTIL)
         .add_extension(
             x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
             critical=False,

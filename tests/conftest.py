@@ -11,6 +11,7 @@ import psycopg
 import pytest
 import redis
 import sqlalchemy as sa
+import time_machine
 from flask.testing import FlaskClient
 
 from portal import create_app
@@ -18,6 +19,7 @@ from portal.auth.session import open_session
 from portal.extensions import db
 from portal.models import Membership, Role, Tenant, User
 from tests import servers
+from tests.clock import START
 
 pytest_plugins = [
     "tests.fixtures.smtp",
@@ -28,6 +30,14 @@ pytest_plugins = [
 BACKENDS = ("sqlite", "postgresql")
 PASSWORD = "correct horse battery"
 FAST_HASH = "pbkdf2:sha256:1000"
+
+
+@pytest.fixture(autouse=True)
+def pinned_clock():
+    """Every test starts at START and time runs on from there (the monotonic clock is left
+    alone, so timeouts still work)."""
+    with time_machine.travel(START, tick=True) as traveller:
+        yield traveller
 
 
 def _worker() -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -17,6 +18,7 @@ from portal.billing import mirror
 from portal.billing.connection import NotConnected, get_connection, lago_client
 from portal.extensions import db
 from portal.lago import LagoError, LagoNotFound, Subscription
+from portal.lago.zones import billing_timezone
 from portal.models import InvoiceMirror, Notice, Plan, SubscriptionMirror, Tenant, utcnow
 from portal.notify import notices
 from portal.notify.after_commit import queue_email
@@ -121,7 +123,7 @@ def reminder_for(
     if not trial_running(row, now) or row.trial_ends_at > now + timedelta(days=reminder_days()):
         return None
     tenant = db.session.get(Tenant, row.tenant_id)
-    if tenant is None or _already_paid(row):
+    if tenant is None or _already_paid(row, tenant):
         return None
     plan = db.session.scalar(sa.select(Plan).where(Plan.code == row.plan_code))
     lago_plan = lago.plan if lago is not None else None
@@ -148,8 +150,11 @@ def reminder_for(
     )
 
 
-def _already_paid(row: SubscriptionMirror) -> bool:
-    """True when the tenant paid a subscription invoice since this subscription started."""
+def _already_paid(row: SubscriptionMirror, tenant: Tenant) -> bool:
+    """True when the tenant paid a subscription invoice since this subscription started.
+
+    Lago's issuing dates are days in the customer's zone, so the start is too.
+    """
     started = row.started_at or row.subscription_at
     query = sa.select(InvoiceMirror.id).where(
         InvoiceMirror.tenant_id == row.tenant_id,
@@ -158,7 +163,9 @@ def _already_paid(row: SubscriptionMirror) -> bool:
         InvoiceMirror.total_amount_cents > 0,
     )
     if started is not None:
-        query = query.where(InvoiceMirror.issuing_date >= started.replace(hour=0, minute=0))
+        zone = ZoneInfo(billing_timezone(tenant.timezone) or "UTC")
+        first_day = mirror.as_midnight(started.astimezone(zone).date())
+        query = query.where(InvoiceMirror.issuing_date >= first_day)
     return db.session.scalar(query.limit(1)) is not None
 
 

@@ -427,13 +427,18 @@ def _offsets(name: str, year: int) -> tuple | None:
     )
 
 
-@cache
 def billing_timezone(name: str | None, year: int | None = None) -> str | None:
     """The zone Lago will accept for `name`: itself, or one that keeps the same clock all year.
 
     A zone Lago does not list (America/Toronto) maps to one it does with the same UTC offsets in
-    winter and summer, preferring the same region (America/New_York); None when there is none.
+    winter and summer (of `year`, default this year), preferring the same region
+    (America/New_York); None when there is none.
     """
+    return _billing_timezone(name, year or datetime.now(UTC).year)
+
+
+@cache
+def _billing_timezone(name: str | None, year: int) -> str | None:
     if not name:
         return None
     if name in TIMEZONES:
@@ -441,11 +446,8 @@ def billing_timezone(name: str | None, year: int | None = None) -> str | None:
     name = zone_links().get(name, name)
     if name in TIMEZONES:
         return name
-    if name.startswith("Etc/") and _offsets(name, year or datetime.now(UTC).year) == _offsets(
-        "UTC", 2000
-    ):
+    if name.startswith("Etc/") and _offsets(name, year) == _offsets("UTC", 2000):
         return "UTC"
-    year = year or datetime.now(UTC).year
     wanted = _offsets(name, year)
     if wanted is None:
         return None

@@ -10,6 +10,7 @@ import sys
 
 from ..common.cli import add_webhook_options, base_parser, serve, shared_settings
 from . import create_app, get_standin
+from .clock import parse_iso
 from .state import DEFAULT_API_KEY
 
 
@@ -28,6 +29,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--public-url", help="base URL clients use (default: http://host:port)")
     parser.add_argument("--jwt-issuer", help="webhook JWT `iss` (default: the public URL)")
+    parser.add_argument(
+        "--clock-start", type=parse_iso, help="start the clock at this ISO 8601 instant"
+    )
     add_webhook_options(parser, timeout=30.0)
     return parser.parse_args(argv)
 
@@ -49,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         premium=args.premium,
         premium_integrations=[n for n in args.premium_integrations.split(",") if n.strip()],
         jwt_issuer=args.jwt_issuer,
+        clock_start=args.clock_start,
     )
     standin = get_standin(app)
 

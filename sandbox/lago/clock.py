@@ -1,8 +1,9 @@
-"""The stand-in's notion of "now", which a test clock can move forward."""
+"""The stand-in's notion of "now": real time or a fixed start, which a test clock can move."""
 
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 
@@ -21,16 +22,31 @@ def parse_iso(text: str | None) -> datetime | None:
 
 
 class Clock:
-    """Wall-clock time plus an offset that a test clock can change."""
+    """The stand-in's time: it runs on from an origin that travel and advance move.
 
-    def __init__(self) -> None:
-        self._offset = timedelta(0)
+    Without a `start` it follows the wall clock, and `reset` goes back to real time. With a
+    `start` (a fixed instant, for tests) `reset` goes back to that instant and time runs on at
+    the monotonic clock's pace, so neither the date of the host nor changes to its wall clock
+    move it.
+    """
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.start = start.astimezone(UTC) if start is not None else None
+        self._ticks = time.monotonic if start is not None else time.time
         self._lock = threading.Lock()
+        self._set(self.start)
+
+    def _now(self) -> datetime:
+        return self._origin + timedelta(seconds=self._ticks() - self._at)
+
+    def _set(self, moment: datetime | None) -> None:
+        self._at = self._ticks()
+        self._origin = moment if moment is not None else datetime.fromtimestamp(self._at, UTC)
 
     def now(self) -> datetime:
-        """The current (possibly shifted) UTC time."""
+        """The current (possibly moved) UTC time."""
         with self._lock:
-            return datetime.now(UTC) + self._offset
+            return self._now()
 
     def now_iso(self) -> str:
         """The current time formatted like Lago's timestamps."""
@@ -39,16 +55,16 @@ class Clock:
     def advance(self, delta: timedelta) -> datetime:
         """Move time forward by `delta` and return the new now."""
         with self._lock:
-            self._offset += delta
-        return self.now()
+            self._set(self._now() + delta)
+            return self._now()
 
     def travel_to(self, moment: datetime) -> datetime:
         """Jump to `moment` (aware datetime) and keep ticking from there."""
         with self._lock:
-            self._offset = moment - datetime.now(UTC)
-        return self.now()
+            self._set(moment.astimezone(UTC))
+            return self._now()
 
     def reset(self) -> None:
-        """Go back to real time."""
+        """Go back to the start instant, or to real time when there is none."""
         with self._lock:
-            self._offset = timedelta(0)
+            self._set(self.start)

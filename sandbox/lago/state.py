@@ -6,13 +6,14 @@ import re
 import threading
 import uuid
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
 
 from flask import current_app, has_request_context, request
 
 from ..common.settings import apply_runtime
 from . import signing
-from .clock import Clock
+from .clock import Clock, iso
 from .faults import FaultInjector
 from .knobs import PaymentKnobs
 from .spec import SpecGuard, load_spec
@@ -52,6 +53,7 @@ class StandinConfig:
     )
     rsa_private_key_pem: str | None = None
     spec_path: str | None = None
+    clock_start: datetime | None = None  # a fixed instant the clock starts (and resets) at
 
     RUNTIME = (
         "strict",
@@ -71,6 +73,7 @@ class StandinConfig:
         """The settings without secrets."""
         data = asdict(self)
         data.pop("rsa_private_key_pem")
+        data["clock_start"] = iso(self.clock_start)
         return data
 
 
@@ -79,7 +82,7 @@ class Standin:
 
     def __init__(self, config: StandinConfig) -> None:
         self.config = config
-        self.clock = Clock()
+        self.clock = Clock(config.clock_start)
         self.store = Store(config.db_path, self.clock)
         self.spec_guard = SpecGuard(load_spec(config.spec_path) if config.spec_path else None)
         self.faults = FaultInjector()

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import base64
 import uuid
+from datetime import timedelta
+
+import time_machine
+
+from sandbox.lago.clock import Clock, parse_iso
+from tests.clock import START
 
 
 def test_organization_keys_match_the_lago_api(lago_standin):
@@ -102,3 +108,20 @@ def test_clock_moves_timestamps(lago_standin):
     assert customer["customer"]["created_at"].startswith("2030-01-15T12:00:0")
     assert later.startswith("2030-01-16T12:00:0")
     assert bad.status_code == 400
+
+
+def test_a_clock_with_a_start_begins_and_resets_there_whatever_the_host_date(lago_standin):
+    with time_machine.travel(START + timedelta(days=400), tick=True):
+        assert abs(lago_standin.now() - START) < timedelta(minutes=1)
+        lago_standin.advance(days=40)
+        assert abs(lago_standin.now() - (START + timedelta(days=40))) < timedelta(minutes=1)
+        with lago_standin.control() as control:
+            reset = control.post("/clock", json={"reset": True}).json()["now"]
+    assert abs(parse_iso(reset) - START) < timedelta(minutes=1)
+
+
+def test_a_clock_without_a_start_follows_the_host():
+    clock = Clock()
+    with time_machine.travel(START + timedelta(days=400), tick=False):
+        clock.reset()
+        assert clock.now() == START + timedelta(days=400)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from jobs import emails as email_jobs
 from portal.extensions import db
-from portal.models import EmailLog, InvoiceMirror, Notice, Plan, SubscriptionMirror, utcnow
+from portal.models import EmailLog, InvoiceMirror, Notice, Plan, SubscriptionMirror, Tenant, utcnow
 from portal.notify.formatting import local_day
 from tests.integration.handlers.support import (
     control,
@@ -111,8 +114,10 @@ def test_the_notice_closes_when_lago_ends_the_trial(app, acme, outbox):
 # -- Decided by the mirror when Lago cannot answer ---------------------------------------------
 
 
-def trial_payload(name: str = "subscription.started", **changes) -> dict:
-    started = days_ago(12)
+def trial_payload(
+    name: str = "subscription.started", started: str | None = None, **changes
+) -> dict:
+    started = started or days_ago(12)
     return payload(name, subscription_at=started, started_at=started, created_at=started, **changes)
 
 
@@ -158,3 +163,21 @@ def test_no_reminder_to_a_tenant_that_already_paid(app, acme, lago_down, mailbox
     assert email_jobs.send_trial_reminders() == 0
     run_jobs(app)
     assert mailbox.messages == []
+
+
+@pytest.mark.parametrize(
+    ("zone", "at"), [("Europe/Lisbon", "10:00:30"), ("America/New_York", "02:00:00")]
+)
+def test_an_invoice_paid_on_the_day_the_trial_started_counts(app, acme, lago_down, zone, at):
+    """Lago's issuing date is a day in the customer's zone; the start has a time of day."""
+    with app.app_context():
+        db.session.get(Tenant, acme.id).timezone = zone
+        db.session.commit()
+    day = (utcnow() - timedelta(days=12)).date().isoformat()
+    started = f"{day}T{at}Z"
+    deliver(app, trial_payload(started=started))
+    [row] = rows(app, SubscriptionMirror)
+    issued = row.started_at.astimezone(ZoneInfo(zone)).date().isoformat()
+    paid = payload("invoice.created", issuing_date=issued, payment_status="succeeded")
+    deliver(app, paid)
+    assert email_jobs.send_trial_reminders() == 0
