@@ -163,7 +163,9 @@ class Payments:
 
     def get_card(self, payment_method_id: str) -> CardInfo:
         return self._call(
-            lambda: CardInfo.from_stripe(self._stripe.v1.payment_methods.retrieve(payment_method_id))
+            lambda: CardInfo.from_stripe(
+                self._stripe.v1.payment_methods.retrieve(payment_method_id)
+            )
         )
 
     def remove_card(self, payment_method_id: str) -> CardInfo:

@@ -1,4 +1,4 @@
-"""One error hierarchy for Stripe, each with the sentence a customer reads (never Stripe's text alone)."""
+"""Stripe's errors in one hierarchy, each with the sentence a customer reads (not Stripe's text)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ class PaymentError(Exception):
     sentence = f"The card service could not do this right now. {NOTHING_CHANGED}"
     transient = False
 
-    def __init__(self, detail: str = "", *, code: str | None = None, decline_code: str | None = None):
+    def __init__(
+        self, detail: str = "", *, code: str | None = None, decline_code: str | None = None
+    ):
         super().__init__(detail or self.sentence)
         self.detail = detail
         self.code = code
@@ -37,7 +39,9 @@ class CardExpired(CardDeclined):
 
 
 class IncorrectCard(CardDeclined):
-    sentence = "The card number, expiry date or security code is not right. Check them and try again."
+    sentence = (
+        "The card number, expiry date or security code is not right. Check them and try again."
+    )
 
 
 class AuthenticationRequired(PaymentError):
@@ -45,7 +49,10 @@ class AuthenticationRequired(PaymentError):
 
 
 class AuthenticationFailed(PaymentError):
-    sentence = "Your bank's authentication did not succeed, so the card was not saved. Try again or use another card."
+    sentence = (
+        "Your bank's authentication did not succeed, so the card was not saved. "
+        "Try again or use another card."
+    )
 
 
 class InvalidRequest(PaymentError):
@@ -57,18 +64,25 @@ class NotFound(InvalidRequest):
 
 
 class BadKey(PaymentError):
-    sentence = "Stripe refused the secret key. A platform admin must check it in Settings › Billing."
+    sentence = (
+        "Stripe refused the secret key. A platform admin must check it in Settings › Billing."
+    )
 
 
 class Unavailable(PaymentError):
     """Stripe could not be reached, answered 5xx or asked us to slow down."""
 
-    sentence = "We could not reach the card service, so nothing was changed. Please try again in a minute."
+    sentence = (
+        "We could not reach the card service, so nothing was changed. Please try again in a minute."
+    )
     transient = True
 
 
 class Timeout(Unavailable):
-    sentence = "The card service is slow to answer. Please try again in a minute; nothing is charged twice."
+    sentence = (
+        "The card service is slow to answer. Please try again in a minute; "
+        "nothing is charged twice."
+    )
 
 
 DECLINES: dict[str, type[CardDeclined]] = {

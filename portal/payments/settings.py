@@ -108,7 +108,7 @@ def request_deadline():
     return deadline(float(current_app.config.get("STRIPE_REQUEST_DEADLINE", 15)))
 
 
-def test(secret_key: str, api_base: str = "") -> Account:
+def test_connection(secret_key: str, api_base: str) -> Account:
     """Read the account with these keys (raises PaymentError with its sentence)."""
     with request_deadline():
         return build(secret_key, api_base).account()
@@ -134,7 +134,7 @@ def save(given: SettingsInput) -> tuple[StripeSettings, Account]:
     )
     if not secret:
         raise errors.NotConfigured("Enter Stripe's secret key.")
-    account = test(secret, given.api_base.strip())
+    account = test_connection(secret, given.api_base.strip())
     before = _describe(row) if row else None
     if row is None:
         row = StripeSettings()
@@ -178,5 +178,3 @@ def masked_webhook_secrets(row: StripeSettings | None) -> list[str]:
     if row is None or not row.webhook_secrets_encrypted:
         return []
     return [crypto.mask(s) for s in _split(crypto.decrypt(row.webhook_secrets_encrypted))]
-
-

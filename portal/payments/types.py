@@ -88,7 +88,11 @@ class StripeCustomer:
         default = _field(settings, "default_payment_method")
         if default is not None and not isinstance(default, str):
             default = _field(default, "id")
-        return cls(id=str(obj["id"]), default_payment_method=default, deleted=bool(_field(obj, "deleted", False)))
+        return cls(
+            id=str(obj["id"]),
+            default_payment_method=default,
+            deleted=bool(_field(obj, "deleted", False)),
+        )
 
 
 @dataclass(frozen=True)

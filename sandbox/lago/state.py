@@ -50,6 +50,10 @@ class StandinConfig:
     payment_providers: list[dict[str, str]] = field(
         default_factory=lambda: [{"type": "stripe", "code": "stripe"}]
     )
+    # Lago's Stripe integration: where Stripe is, its secret key and Lago's webhook secret there.
+    stripe_api_url: str | None = None
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = None
     rsa_private_key_pem: str | None = None
     spec_path: str | None = None
 
@@ -65,12 +69,17 @@ class StandinConfig:
         "webhook_attempts",
         "webhook_retry_scale",
         "generate_pdfs",
+        "stripe_api_url",
+        "stripe_secret_key",
+        "stripe_webhook_secret",
     )
 
     def public(self) -> dict[str, Any]:
         """The settings without secrets."""
         data = asdict(self)
         data.pop("rsa_private_key_pem")
+        data.pop("stripe_secret_key")
+        data.pop("stripe_webhook_secret")
         return data
 
 
