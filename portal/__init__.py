@@ -70,6 +70,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.account import bp as account_bp
     from portal.admin import bp as admin_bp
     from portal.auth import bp as auth_bp
+    from portal.cards import bp as cards_bp
     from portal.errors import bp as errors_bp
     from portal.health import bp as health_bp
     from portal.home import bp as home_bp
@@ -90,6 +91,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(webhooks_bp, url_prefix="/webhooks")
     app.register_blueprint(operations_bp, url_prefix="/operations")
     app.register_blueprint(subscription_bp, url_prefix="/subscription")
+    app.register_blueprint(cards_bp, url_prefix="/cards")
 
 
 def _register_request_hooks(app: Flask) -> None:

@@ -31,6 +31,24 @@ def billing_configuration(stripe_customer_id: str, provider_code: str) -> dict:
     }
 
 
+def ensure_customer(tenant: Tenant) -> str:
+    """The tenant's Stripe customer id, created now if it has none (the caller commits).
+
+    Raises PaymentError (NotConfigured without Stripe keys)."""
+    account = mirror.billing_account(tenant)
+    if account.provider_customer_id and account.payment_provider in (None, "stripe"):
+        return account.provider_customer_id
+    created = payments.payments().create_customer(
+        name=tenant.name,
+        email=tenant.billing_email,
+        metadata={"customer_id": tenant.external_id, "pier_tenant_id": str(tenant.id)},
+        idempotency_key=customer_idempotency_key(tenant),
+    )
+    account.provider_customer_id = created.id
+    account.payment_provider = "stripe"
+    return created.id
+
+
 def link(client: LagoClient, tenant: Tenant) -> BillingAccount | None:
     """Create the Stripe customer if needed and tell Lago (the caller commits).
 
@@ -42,22 +60,12 @@ def link(client: LagoClient, tenant: Tenant) -> BillingAccount | None:
         return None
     account = mirror.billing_account(tenant)
     try:
-        stripe_id = account.provider_customer_id
-        if not stripe_id or account.payment_provider not in (None, "stripe"):
-            created = payments.payments().create_customer(
-                name=tenant.name,
-                email=tenant.billing_email,
-                metadata={"customer_id": tenant.external_id, "pier_tenant_id": str(tenant.id)},
-                idempotency_key=customer_idempotency_key(tenant),
-            )
-            stripe_id = created.id
+        stripe_id = ensure_customer(tenant)
     except errors.PaymentError as error:
         account.stripe_link_error = f"Stripe: {error.detail or error.sentence}"[:1000]
         if error.transient:
             raise
         return account
-    account.provider_customer_id = stripe_id
-    account.payment_provider = "stripe"
     if account.stripe_linked_at is None:
         client.upsert_customer(
             {
