@@ -75,8 +75,11 @@ def expiry_state(card: Card, today: date) -> str | None:
     return None
 
 
-def upsert(tenant: Tenant, info: CardInfo, *, is_default: bool, source_at: datetime) -> Card | None:
-    """Write what Stripe said about a card unless the mirror already holds something newer."""
+def upsert(
+    tenant: Tenant, info: CardInfo, *, is_default: bool | None, source_at: datetime
+) -> Card | None:
+    """Write what Stripe said about a card unless the mirror already holds something newer
+    (`is_default` None: keep what the mirror says)."""
     now = utcnow()
     db.session.execute(
         mirror.dialect_insert(Card)
@@ -101,7 +104,8 @@ def upsert(tenant: Tenant, info: CardInfo, *, is_default: bool, source_at: datet
     card.exp_month, card.exp_year = info.exp_month, info.exp_year
     card.funding, card.country, card.wallet = info.funding, info.country, info.wallet
     card.stripe_created_at = info.created
-    card.is_default = is_default
+    if is_default is not None:
+        card.is_default = is_default
     card.source_at = source_at
     if info.customer is None:
         card.removed_at = card.removed_at or source_at
@@ -109,6 +113,14 @@ def upsert(tenant: Tenant, info: CardInfo, *, is_default: bool, source_at: datet
     else:
         card.removed_at = None
     return card
+
+
+def mark_default(tenant: Tenant, payment_method_id: str | None, source_at: datetime) -> None:
+    """Stripe's default card, as a webhook's copy of the customer says (if not older)."""
+    for card in db.session.scalars(sa.select(Card).where(Card.tenant_id == tenant.id)):
+        if card.source_at <= source_at:
+            card.is_default = card.stripe_id == payment_method_id and card.removed_at is None
+            card.source_at = source_at
 
 
 def refresh(tenant: Tenant, *, source_at: datetime | None = None) -> list[Card]:

@@ -1,4 +1,4 @@
-"""Stripe: the platform's keys (encrypted), and each tenant's cards and card setups as Stripe has them."""
+"""Stripe: the platform's keys (encrypted), and each tenant's cards and card setups."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from portal.extensions import db
-from portal.models import BillingAccount, Card, Tenant
+from portal.models import BillingAccount, Card
 from tests.integration.billing.support import text_of
 from tests.integration.cards.conftest import save_card
 from tests.integration.handlers.support import lago_call
@@ -131,3 +131,25 @@ def test_members_read_and_other_tenants_get_404(app, linked, client_as, stripe_k
     assert stranger.get(f"/cards/{card_id}/remove").status_code == 404
     assert stranger.submit(f"/cards/{card_id}/default", {"key": "s" * 20}).status_code == 404
     assert stranger.get(f"/cards/added?setup_intent={intent}").status_code == 404
+
+
+def test_webhooks_make_pier_read_the_cards_from_stripe(app, linked, stripe_keys):
+    """A card saved outside Pier (Lago's checkout, the Stripe dashboard) appears on any card
+    event, whatever the event's own copy says; its removal too."""
+    from tests.integration.handlers.support import deliver, payload
+
+    with app.app_context():
+        customer_id = db.session.scalar(sa.select(BillingAccount)).provider_customer_id
+    client = stripe_keys.client()
+    pm = client.v1.payment_methods.attach("pm_card_mastercard", params={"customer": customer_id}).id
+    stale = {"id": pm, "customer": customer_id, "card": {"last4": "0000", "brand": "visa"}}
+    deliver(app, {**payload("payment_method.attached", "stripe"), "data": {"object": stale}})
+    assert {k: v[1] for k, v in _cards(app).items()} == {"4444": False}
+    client.v1.customers.update(
+        customer_id, params={"invoice_settings": {"default_payment_method": pm}}
+    )
+    deliver(app, {**payload("customer.updated", "stripe"), "data": {"object": {"id": customer_id}}})
+    assert _cards(app)["4444"][1]
+    client.v1.payment_methods.detach(pm)
+    deliver(app, {**payload("payment_method.detached", "stripe"), "data": {"object": stale}})
+    assert _cards(app) == {}
