@@ -10,7 +10,13 @@ from stripe import CardError
 from portal.billing import customers
 from portal.extensions import db
 from portal.models import Tenant
-from tests.integration.handlers.conftest import acme, connected, job_runtime, no_proxy  # noqa: F401
+from tests.integration.handlers.conftest import (  # noqa: F401
+    acme,
+    connected,
+    job_runtime,
+    no_proxy,
+    outbox,
+)
 from tests.integration.subscription.conftest import client_as, pull, subscribed  # noqa: F401
 
 

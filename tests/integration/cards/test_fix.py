@@ -11,13 +11,12 @@ from portal.models import DunningState, Tenant
 from tests.conftest import log_in
 from tests.integration.billing.support import text_of
 from tests.integration.cards.conftest import save_card
-from tests.integration.handlers.conftest import outbox  # noqa: F401
 from tests.integration.handlers.support import lago_call, run_jobs
 from tests.integration.handlers.test_dunning import account, subscribe
 
 
 @pytest.fixture
-def declined(app, acme, outbox, stripe_keys, stripe_for_lago):  # noqa: F811
+def declined(app, acme, outbox, stripe_keys, stripe_for_lago):
     """Acme linked to Stripe with a card every charge of which is declined, and Pro's first
     invoice declined."""
     with app.app_context():
@@ -56,7 +55,7 @@ def test_a_declined_renewal_is_fixed_with_a_new_card_and_a_retry(
     declined,
     outbox,
     stripe_keys,
-    mailbox,  # noqa: F811
+    mailbox,
 ):
     assert account(app).dunning_state is DunningState.payment_failed
     assert _step(app, acme) == "declined"
@@ -90,7 +89,7 @@ def test_an_invoice_lago_is_still_handling_shows_as_in_progress(
     acme,
     declined,
     outbox,
-    stripe_keys,  # noqa: F811
+    stripe_keys,
 ):
     """3-D Secure on the retry: Lago answers 405 while the payment waits; not an error."""
     with outbox.standin.control() as http:
