@@ -1,4 +1,4 @@
-"""Cards in the browser: the Payment Element (the Stripe.js double), 3-D Secure, default, removal."""
+"""Cards in the browser: the Payment Element (Stripe.js double), 3-D Secure, default, removal."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def test_a_declined_card_is_said_in_our_words(owner_page: Page):
     expect(owner_page.locator("#setup-outcome")).to_contain_text("insufficient funds")
 
 
-def test_3ds_abandoned_then_reloaded_recovers(owner_page: Page, stripe_keys):
+def test_3ds_abandoned_then_reloaded_recovers(owner_page: Page):
     add_card(owner_page, "4000 0025 0000 3155")
     expect(owner_page.get_by_role("button", name="Complete authentication")).to_be_visible()
     owner_page.goto("/cards/")  # the customer walked away from the bank's page
@@ -70,7 +70,7 @@ def test_3ds_abandoned_then_reloaded_recovers(owner_page: Page, stripe_keys):
     expect(owner_page.locator(".card-setup")).to_have_count(0)
 
 
-def test_set_default_and_remove_refused_then_allowed(owner_page: Page, stripe_keys):
+def test_set_default_and_remove_refused_then_allowed(owner_page: Page):
     add_card(owner_page, "4242 4242 4242 4242")
     expect(owner_page.locator("#setup-outcome")).to_have_attribute("data-outcome", "saved")
     add_card(owner_page, "5555 5555 5555 4444")
