@@ -21,7 +21,7 @@ SIGNED_IN = {
     "account.end_all",
     "home.switch",
 }
-MEMBER = {"team.index", "operations.status", "subscription.refresh"}
+MEMBER = {"team.index", "operations.status", "subscription.refresh", "cards.index", "cards.fix"}
 BILLING = {
     "team.invite",
     "team.revoke",
@@ -29,6 +29,13 @@ BILLING = {
     "subscription.cancel",
     "subscription.reactivate",
     "subscription.undo_downgrade",
+    "cards.add",
+    "cards.returned",
+    "cards.cancel_setup",
+    "cards.make_default",
+    "cards.remove",
+    "cards.retry",
+    "cards.pay",
 }
 OWNER = {"team.remove"}
 ADMIN = {
