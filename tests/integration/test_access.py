@@ -50,6 +50,8 @@ ADMIN = {
     "admin.billing_behaviour",
     "admin.billing_reveal",
     "admin.billing_register_webhook",
+    "admin.stripe_settings",
+    "admin.stripe_save",
     "admin.plans",
     "admin.plans_sync",
     "admin.plans_create",

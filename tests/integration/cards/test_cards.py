@@ -153,3 +153,12 @@ def test_webhooks_make_pier_read_the_cards_from_stripe(app, linked, stripe_keys)
     client.v1.payment_methods.detach(pm)
     deliver(app, {**payload("payment_method.detached", "stripe"), "data": {"object": stale}})
     assert _cards(app) == {}
+
+
+def test_the_admin_tenant_page_shows_the_stripe_link(app, linked, as_role):
+    admin, _ = as_role("admin")
+    page = admin.get("/admin/tenants")
+    with app.app_context():
+        stripe_id = db.session.scalar(sa.select(BillingAccount)).provider_customer_id
+    assert 'data-stripe-link="linked"' in page.get_data(as_text=True)
+    assert stripe_id in text_of(page)
