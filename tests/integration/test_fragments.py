@@ -58,7 +58,15 @@ def world(app, make_person, frozen):
         )
         db.session.add_all([plan, event])
         db.session.commit()
-        values = {"token": token, "plan_id": plan.id, "event_id": event.id}
+        values = {
+            "token": token,
+            "plan_id": plan.id,
+            "event_id": event.id,
+            "operation_id": 1,
+            "card_id": 1,
+            "invoice_id": "sample",
+            "setup_intent_id": "seti_sample",
+        }
     return people, values
 
 
