@@ -73,6 +73,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.admin import bp as admin_bp
     from portal.auth import bp as auth_bp
     from portal.banners import bp as banners_bp
+    from portal.cards import bp as cards_bp
     from portal.errors import bp as errors_bp
     from portal.health import bp as health_bp
     from portal.home import bp as home_bp
@@ -96,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(operations_bp, url_prefix="/operations")
     app.register_blueprint(subscription_bp, url_prefix="/subscription")
     app.register_blueprint(plans_bp, url_prefix="/plans")
+    app.register_blueprint(cards_bp, url_prefix="/cards")
 
 
 def _register_request_hooks(app: Flask) -> None:

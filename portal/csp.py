@@ -2,7 +2,8 @@
 
 Scripts come from Pier's origin (inline scripts need the request's nonce, `csp_nonce()` in
 templates); nothing may frame Pier, forms post to Pier only. When Stripe is configured
-(STRIPE_PUBLISHABLE_KEY), Stripe.js's script, frame and API origins are added, and nothing else.
+(a publishable key saved in Settings › Billing or STRIPE_PUBLISHABLE_KEY), Stripe.js's script,
+frame and API origins are added, and nothing else.
 """
 
 from __future__ import annotations
@@ -73,5 +74,18 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def content_security_policy(response):
-        response.headers.setdefault("Content-Security-Policy", policy(nonce(), app.config))
+        response.headers.setdefault("Content-Security-Policy", policy(nonce(), _stripe_config(app)))
         return response
+
+
+def _stripe_config(app: Flask) -> dict:
+    """The Stripe.js settings in force: saved by a platform admin, else the environment."""
+    from portal.extensions import db
+    from portal.payments import effective
+
+    try:
+        current = effective()
+    except Exception:  # no database yet (or unreachable): the environment alone decides
+        db.session.rollback()
+        return app.config
+    return {"STRIPE_PUBLISHABLE_KEY": current.publishable_key, "STRIPE_JS_URL": current.js_url}

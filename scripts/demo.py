@@ -5,6 +5,7 @@ Everything started here stops on Ctrl-C.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -12,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,6 +21,20 @@ INSTANCE = ROOT / "instance"
 PORTAL_PORT = int(os.environ.get("PIER_DEMO_PORT", "5000"))
 LAGO_PORT = int(os.environ.get("PIER_DEMO_LAGO_PORT", "3000"))
 LAGO_API_KEY = "demo-lago-api-key"  # noqa: S105 - the stand-in's demo key
+STRIPE_PORT = int(os.environ.get("PIER_DEMO_STRIPE_PORT", "12111"))
+STRIPE_URL = f"http://127.0.0.1:{STRIPE_PORT}"
+# The Stripe stand-in's test-mode keys; Pier's and Lago's webhook signing secrets there.
+STRIPE_SECRET_KEY = "sk_test_pier_demo_0000000000000000"  # noqa: S105
+STRIPE_PUBLISHABLE_KEY = "pk_test_pier_demo_0000000000000000"
+PIER_STRIPE_WEBHOOK_SECRET = "whsec_pier_demo_signing_secret"  # noqa: S105
+LAGO_STRIPE_WEBHOOK_SECRET = "whsec_lago_demo_signing_secret"  # noqa: S105
+TEST_CARDS = """Test cards (any future expiry, any CVC):
+  4242 4242 4242 4242  saved; payments succeed
+  4000 0025 0000 3155  3-D Secure when saved, then payments succeed
+  4000 0000 0000 3220  3-D Secure when saved, and every payment asks for it again
+  4000 0000 0000 0341  saved, every payment is declined (try the fix-it flow)
+  4000 0000 0000 9995  declined: insufficient funds
+  4000 0084 0000 1629  3-D Secure, then declined"""
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
@@ -55,6 +71,29 @@ def redis_url(children: list[subprocess.Popen]) -> str:
     return f"redis://127.0.0.1:{port}/0"
 
 
+def register_lago_with_stripe() -> None:
+    """Lago's Stripe integration receives Stripe's events at its own URL, as Lago registers it
+    (`/webhooks/stripe/{organization id}`), signed with its own secret."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{LAGO_PORT}/_sandbox") as answer:  # noqa: S310
+        organization = json.load(answer)["organization"]["lago_id"]
+    endpoint = {
+        "url": f"http://127.0.0.1:{LAGO_PORT}/webhooks/stripe/{organization}?code=stripe",
+        "secret": LAGO_STRIPE_WEBHOOK_SECRET,
+        "enabled_events": ["setup_intent.succeeded", "customer.updated", "payment_method.detached"],
+    }
+    listed = f"{STRIPE_URL}/_sandbox/webhook_endpoints"
+    with urllib.request.urlopen(listed) as answer:  # noqa: S310
+        if any(e["url"] == endpoint["url"] for e in json.load(answer)["webhook_endpoints"]):
+            return
+    request = urllib.request.Request(  # noqa: S310 - the stand-in on loopback
+        listed,
+        data=json.dumps(endpoint).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    urllib.request.urlopen(request).close()  # noqa: S310
+
+
 def main() -> None:
     INSTANCE.mkdir(exist_ok=True)
     children: list[subprocess.Popen] = []
@@ -63,6 +102,11 @@ def main() -> None:
     env.setdefault("MAIL_URL", "file://instance/mail")
     env.setdefault("PIER_BASE_URL", f"http://127.0.0.1:{PORTAL_PORT}")
     env["REDIS_URL"] = redis_url(children)
+    env.setdefault("STRIPE_SECRET_KEY", STRIPE_SECRET_KEY)
+    env.setdefault("STRIPE_PUBLISHABLE_KEY", STRIPE_PUBLISHABLE_KEY)
+    env.setdefault("STRIPE_API_BASE", STRIPE_URL)
+    env.setdefault("STRIPE_JS_URL", f"{STRIPE_URL}/v3/")
+    env.setdefault("STRIPE_WEBHOOK_SECRETS", PIER_STRIPE_WEBHOOK_SECRET)
     flask = [sys.executable, "-m", "flask", "--app", "app"]
 
     def stop(*_):
@@ -99,12 +143,47 @@ def main() -> None:
                 "--api-key",
                 LAGO_API_KEY,
                 "--seed",
+                "--stripe-api-url",
+                STRIPE_URL,
+                "--stripe-secret-key",
+                STRIPE_SECRET_KEY,
+                "--stripe-webhook-secret",
+                LAGO_STRIPE_WEBHOOK_SECRET,
+            ],
+            cwd=ROOT,
+            env=env,
+        )
+    )
+    children.append(
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "sandbox.stripe",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(STRIPE_PORT),
+                "--db",
+                str(INSTANCE / "stripe-standin.sqlite3"),
+                "--api-key",
+                STRIPE_SECRET_KEY,
+                "--publishable-key",
+                STRIPE_PUBLISHABLE_KEY,
+                "--webhook-secret",
+                PIER_STRIPE_WEBHOOK_SECRET,
+                "--webhook-url",
+                f"{env['PIER_BASE_URL']}/webhooks/stripe",
+                "--public-url",
+                STRIPE_URL,
             ],
             cwd=ROOT,
             env=env,
         )
     )
     wait_for(LAGO_PORT, "The Lago stand-in")
+    wait_for(STRIPE_PORT, "The Stripe stand-in")
+    register_lago_with_stripe()
     connected = os.environ.get("PIER_DEMO_CONNECT", "1") != "0"
     if connected:
         lago_url = f"http://127.0.0.1:{LAGO_PORT}"
@@ -115,7 +194,7 @@ def main() -> None:
             check=True,
             capture_output=True,
         )
-        for command in ("import-plans", "register-webhook"):
+        for command in ("import-plans", "register-webhook", "sync-customers"):
             subprocess.run(
                 [*flask, "lago", command], cwd=ROOT, env=env, check=True, capture_output=True
             )
@@ -134,6 +213,9 @@ def main() -> None:
     print("Logins:")
     print(logins.rstrip())
     print(f"Lago stand-in:  http://127.0.0.1:{LAGO_PORT}   API key: {LAGO_API_KEY}")
+    print(f"Stripe stand-in: {STRIPE_URL}   secret key: {STRIPE_SECRET_KEY}")
+    print("Cards: log in as the owner and open Cards › Add a card.")
+    print(TEST_CARDS)
     print("A worker runs the background jobs. Emails are written to instance/mail/.")
     if connected:
         print("Billing is connected to the Lago stand-in: plans imported, webhooks registered.")

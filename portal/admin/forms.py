@@ -173,3 +173,45 @@ class NewPlanForm(FlaskForm):
     currency = StringField("Currency", validators=[DataRequired(), CURRENCY], default="USD")
     trial_days = IntegerField("Trial (days)", validators=[NumberRange(0, 365)], default=0)
     description = TextAreaField("Description", validators=[Optional(), Length(max=2000)])
+
+
+class StripeSettingsForm(FlaskForm):
+    """Stripe's keys for cards (secrets blank: keep the saved ones)."""
+
+    secret_key = PasswordField(
+        "Secret key",
+        validators=[
+            Optional(),
+            Regexp(
+                r"^(sk|rk)_(test|live)_\S+$",
+                message="A secret key starts with sk_test_ or sk_live_.",
+            ),
+        ],
+    )
+    publishable_key = StringField(
+        "Publishable key",
+        validators=[
+            DataRequired(),
+            Regexp(
+                r"^pk_(test|live)_\S+$",
+                message="A publishable key starts with pk_test_ or pk_live_.",
+            ),
+        ],
+    )
+    webhook_secrets = PasswordField(
+        "Webhook signing secrets",
+        validators=[
+            Optional(),
+            Regexp(
+                r"^\s*whsec_\S+(\s*,\s*whsec_\S+)*\s*$",
+                message="Signing secrets start with whsec_; separate two with a comma.",
+            ),
+        ],
+    )
+    provider_code = StringField(
+        "Lago's Stripe integration code",
+        validators=[DataRequired(), Length(max=120)],
+        default="stripe",
+    )
+    api_base = StringField("Stripe API URL", validators=[Optional(), HttpURL()])
+    js_url = StringField("Stripe.js URL", validators=[Optional(), HttpURL()])

@@ -8,10 +8,10 @@ from flask import abort, flash, request
 from portal.access import platform_admin_required
 from portal.admin import bp
 from portal.auth.forms import ConfirmForm
-from portal.billing import customers
+from portal.billing import customers, stripe_link
 from portal.extensions import db
 from portal.htmx import redirect_to, render_page
-from portal.models import SyncState, Tenant
+from portal.models import BillingAccount, SyncState, Tenant
 from portal.queues import enqueue
 
 
@@ -21,7 +21,19 @@ def tenants():
     """Every tenant with its sync state, last error and attempts; failures first."""
     order = sa.case({SyncState.failed: 0, SyncState.pending: 1}, value=Tenant.sync_state, else_=2)
     rows = db.session.scalars(sa.select(Tenant).order_by(order, Tenant.name)).all()
-    return render_page("admin/tenants.html", tenants=rows, confirm=ConfirmForm())
+    accounts = {
+        a.tenant_id: a
+        for a in db.session.scalars(
+            sa.select(BillingAccount).where(BillingAccount.tenant_id.in_([t.id for t in rows]))
+        )
+    }
+    return render_page(
+        "admin/tenants.html",
+        tenants=rows,
+        accounts=accounts,
+        link_state=stripe_link.state,
+        confirm=ConfirmForm(),
+    )
 
 
 @bp.route("/tenants/<int:tenant_id>/sync", methods=["POST"])

@@ -227,13 +227,14 @@ def _next_step(
         return "Your bank sends the confirmation request to the card holder; approve it there.", ()
     if not may_act:
         return f"{who} can sort out the card.", ()
-    cards = _links(("Add a card", "cards.index"))
     if problem == NO_CARD:
-        return "Add a card to your billing account to pay it.", cards
+        fix = _links(("Add a card and pay", "cards.fix"))
+        return "Add a card to your billing account to pay it.", tuple(fix)
+    fix = _links(("Fix the payment", "cards.fix"))
     return (
         "Check with your bank that the card can be charged: enough funds, not expired, "
-        "not blocked. Or use another card.",
-        cards,
+        "not blocked. Or choose another card and try again.",
+        tuple(fix),
     )
 
 

@@ -23,7 +23,8 @@ from portal.billing.connection import (
 from portal.extensions import db
 from portal.lago import LagoError
 from portal.lago.webhook_key import UnreadableKey, read_public_key
-from portal.models import BillingConnection, Provider, WebhookAlgorithm
+from portal.models import BillingConnection, Provider, StripeSettings, Tenant, WebhookAlgorithm
+from portal.payments import PaymentError
 
 lago_cli = AppGroup("lago", help="Connect Pier to Lago.")
 keys_cli = AppGroup("keys", help="Encryption keys for secrets at rest.")
@@ -117,6 +118,25 @@ def import_plans():
     click.echo(f"Plans: {result.summary()}.")
 
 
+@lago_cli.command("sync-customers")
+def sync_customers():
+    """Write every organisation's Lago customer now (and its Stripe link when Stripe is set)."""
+    failed = 0
+    tenants = list(db.session.scalars(sa.select(Tenant).order_by(Tenant.id)))
+    for tenant in tenants:
+        try:
+            synced = customers.sync_tenant(tenant)
+        except (LagoError, PaymentError):
+            synced = False
+        db.session.commit()
+        if not synced:
+            failed += 1
+            click.echo(f"{tenant.name}: {tenant.sync_last_error}")
+    click.echo(f"Customers: {len(tenants) - failed} synced, {failed} failed.")
+    if failed:
+        sys.exit(1)
+
+
 @lago_cli.command("register-webhook")
 def register_webhook():
     """Create Pier's webhook endpoint in Lago (or keep the one already there)."""
@@ -131,19 +151,26 @@ def register_webhook():
     click.echo(f"{'Registered' if created else 'Kept'} webhook endpoint {endpoint_id}.")
 
 
+ENCRYPTED_COLUMNS = (
+    (BillingConnection, ("api_key_encrypted", "hmac_key_encrypted")),
+    (StripeSettings, ("secret_key_encrypted", "webhook_secrets_encrypted")),
+)
+
+
 @keys_cli.command("rotate")
 def rotate():
     """Re-encrypt every stored secret with the newest key in PIER_ENCRYPTION_KEYS."""
     count = 0
-    for connection in db.session.scalars(sa.select(BillingConnection)):
-        for column in ("api_key_encrypted", "hmac_key_encrypted"):
-            token = getattr(connection, column)
-            if token:
-                try:
-                    crypto.decrypt(token)  # MultiFernet.rotate raises a bare InvalidToken
-                    setattr(connection, column, crypto.rotate(token))
-                except crypto.SecretUnreadable as exc:
-                    _fail(str(exc))
-                count += 1
+    for model, columns in ENCRYPTED_COLUMNS:
+        for row in db.session.scalars(sa.select(model)):
+            for column in columns:
+                token = getattr(row, column)
+                if token:
+                    try:
+                        crypto.decrypt(token)  # MultiFernet.rotate raises a bare InvalidToken
+                        setattr(row, column, crypto.rotate(token))
+                    except crypto.SecretUnreadable as exc:
+                        _fail(str(exc))
+                    count += 1
     db.session.commit()
     click.echo(f"Re-encrypted {count} secret(s) with the newest key.")

@@ -6,12 +6,13 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from portal.billing import mirror
+from portal.billing import mirror, stripe_link
 from portal.billing.connection import NotConnected, get_connection, lago_client
 from portal.extensions import db
 from portal.lago import LagoClient, LagoConnectionError, LagoError, LagoRateLimited, LagoServerError
 from portal.lago.zones import COUNTRIES, billing_timezone
 from portal.models import BillingConnection, SyncState, Tenant, User, utcnow
+from portal.payments import PaymentError
 from portal.queues import enqueue
 
 # Seconds to wait before each retry of a failed sync.
@@ -57,6 +58,7 @@ def sync_tenant(tenant: Tenant) -> bool:
         client = lago_client()
         customer = client.upsert_customer(customer_payload(tenant, connection))
         tenant.lago_customer_id = customer.lago_id
+        stripe_link.link(client, tenant)
         if tenant.plan_to_assign:
             assign_first_plan(client, tenant)
     except NotConnected as exc:
@@ -68,6 +70,9 @@ def sync_tenant(tenant: Tenant) -> bool:
         if transient:
             raise
         return False
+    except PaymentError as exc:
+        _record_failure(tenant, f"Stripe: {exc.detail or exc.sentence}", retry=True)
+        raise
     tenant.sync_state = SyncState.synced
     tenant.sync_last_error = None
     tenant.sync_attempts = 0

@@ -517,6 +517,20 @@ class LagoClient:
             query["external_customer_id"] = external_customer_id
         return self._all("/invoices", "invoices", Invoice.from_api, per_page=per_page, params=query)
 
+    def retry_invoice_payment(self, lago_id: str) -> None:
+        """POST /invoices/{id}/retry_payment: charge the invoice again (Lago answers an empty 200;
+        405 `payment_processor_is_currently_handling_payment` while a payment is in progress)."""
+        self.request("POST", f"/invoices/{segment(lago_id)}/retry_payment")
+
+    def invoice_payment_url(self, lago_id: str) -> str:
+        """POST /invoices/{id}/payment_url: the provider's page where the customer pays it."""
+        body = self.request("POST", f"/invoices/{segment(lago_id)}/payment_url")
+        details = _member(body, "invoice_payment_details")
+        url = details.get("payment_url") if isinstance(details, Mapping) else None
+        if not isinstance(url, str) or not url:
+            raise LagoUnexpectedResponse("Lago sent no payment_url.", details={"id": lago_id})
+        return url
+
     def get_current_usage(
         self, external_customer_id: str, external_subscription_id: str
     ) -> CustomerUsage | NoUsageYet:
@@ -641,6 +655,14 @@ class LagoClient:
         """A customer's payment methods as synced from the provider."""
         path = f"/customers/{segment(external_customer_id)}/payment_methods"
         return self._all(path, "payment_methods", PaymentMethod.from_api, per_page=per_page)
+
+    def set_default_payment_method(self, external_customer_id: str, lago_id: str) -> PaymentMethod:
+        """Charge this payment method from now on (PUT .../set_as_default)."""
+        path = (
+            f"/customers/{segment(external_customer_id)}/payment_methods/"
+            f"{segment(lago_id)}/set_as_default"
+        )
+        return self._one("PUT", path, "payment_method", PaymentMethod.from_api)
 
     # -- Webhooks -------------------------------------------------------------------------------
 

@@ -14,11 +14,15 @@ from portal.models.mirror import (
     SubscriptionMirror,
 )
 from portal.models.operation import Operation, OperationState
+from portal.models.payments import Card, CardSetup, StripeSettings
 from portal.models.tenant import Invitation, Membership, Role, SyncState, Tenant
 from portal.models.user import User, UserSession
 
 __all__ = [
     "BillingAccount",
+    "Card",
+    "CardSetup",
+    "StripeSettings",
     "DunningState",
     "EmailLog",
     "EventSource",

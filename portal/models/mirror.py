@@ -107,6 +107,8 @@ class BillingAccount(Timestamps, db.Model):
     payment_provider: Mapped[str | None] = mapped_column(sa.String(32))
     provider_customer_id: Mapped[str | None] = mapped_column(sa.String(255))
     payment_provider_error: Mapped[str | None] = mapped_column(sa.Text)
+    stripe_linked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # Lago told of it
+    stripe_link_error: Mapped[str | None] = mapped_column(sa.Text)
     wallet_lago_id: Mapped[str | None] = mapped_column(sa.String(64))
     wallet_balance_cents: Mapped[int | None] = mapped_column(sa.BigInteger)
     wallet_credits: Mapped[str | None] = mapped_column(sa.String(40))

@@ -14,6 +14,8 @@ from portal.lago import LagoError
 from portal.lago.errors import LagoTimeout
 from portal.models import Operation
 from portal.operations import services
+from portal.payments import PaymentError
+from portal.payments.errors import Timeout as PaymentTimeout
 
 SLOW = (
     "The billing system is slow to answer. Your change may still go through: "
@@ -30,12 +32,15 @@ def execute(operation: Operation, send: Callable[[], None]) -> Operation:
     db.session.commit()
     try:
         send()
-    except LagoTimeout:
+    except (LagoTimeout, PaymentTimeout):
         db.session.rollback()
         operation.message = SLOW
     except LagoError as error:
         db.session.rollback()
         services.mark_failed(operation, for_customer(error), error.code)
+    except PaymentError as error:
+        db.session.rollback()
+        services.mark_failed(operation, error.sentence, error.code)
     services.settle(operation)
     db.session.commit()
     return operation

@@ -19,7 +19,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
-from portal import crypto
+from portal import crypto, payments
 from portal.extensions import db, redis_connection
 from portal.models import BillingConnection, EventSource, EventStatus, SignatureFailure, utcnow
 from portal.models import WebhookEvent as Event
@@ -104,7 +104,7 @@ def receive_lago(raw: bytes, headers, ip: str | None) -> Receipt:
 
 def receive_stripe(raw: bytes, headers, ip: str | None) -> Receipt:
     """Verify a Stripe delivery against every configured secret, store it once, queue it."""
-    secrets = current_app.config.get("STRIPE_WEBHOOK_SECRETS") or []
+    secrets = list(payments.effective().webhook_secrets)
 
     def receive(conn) -> Receipt:
         try:

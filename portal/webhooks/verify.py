@@ -112,21 +112,22 @@ def _verify_jwt(raw: bytes, signature: str, keys: LagoKeys) -> None:
 
 def verify_stripe(raw: bytes, header: str | None, secrets: list[str]) -> None:
     """Accept a Stripe delivery signed with any of the secrets, within the tolerance."""
-    import stripe
+    from portal.payments import signature_problem
 
     if not secrets:
-        raise NotConfigured("Stripe webhooks are not configured: set STRIPE_WEBHOOK_SECRETS.")
+        raise NotConfigured(
+            "Stripe webhooks are not configured: save a signing secret in Settings › Billing "
+            "or set STRIPE_WEBHOOK_SECRETS."
+        )
     if not header:
         raise SignatureRejected("missing Stripe-Signature header")
     reasons = []
     for secret in secrets:
-        try:
-            stripe.WebhookSignature.verify_header(
-                raw.decode("utf-8", "replace"), header, secret, STRIPE_TOLERANCE_SECONDS
-            )
-        except stripe.SignatureVerificationError as exc:
-            reasons.append(str(exc.user_message or exc))
-        else:
+        problem = signature_problem(
+            raw.decode("utf-8", "replace"), header, secret, STRIPE_TOLERANCE_SECONDS
+        )
+        if problem is None:
             return
+        reasons.append(problem)
     expired = [r for r in reasons if "tolerance" in r.lower()]
     raise SignatureRejected((expired or reasons)[0][:255])

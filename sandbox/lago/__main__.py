@@ -32,6 +32,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--clock-start", type=parse_iso, help="start the clock at this ISO 8601 instant"
     )
+    parser.add_argument("--stripe-api-url", help="the Stripe (stand-in) Lago's integration uses")
+    parser.add_argument("--stripe-secret-key", help="the secret key of Lago's Stripe integration")
+    parser.add_argument(
+        "--stripe-webhook-secret", help="signs Stripe's webhooks to /webhooks/stripe/{org id}"
+    )
     add_webhook_options(parser, timeout=30.0)
     return parser.parse_args(argv)
 
@@ -54,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
         premium_integrations=[n for n in args.premium_integrations.split(",") if n.strip()],
         jwt_issuer=args.jwt_issuer,
         clock_start=args.clock_start,
+        stripe_api_url=args.stripe_api_url,
+        stripe_secret_key=args.stripe_secret_key,
+        stripe_webhook_secret=args.stripe_webhook_secret,
     )
     standin = get_standin(app)
 
@@ -62,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
             f"Lago stand-in listening on {url} (API: {url}/api/v1)",
             f"API key: {standin.org()['api_key']}",
             f"Control API: {url}/_sandbox",
+            f"Stripe webhooks: {url}/webhooks/stripe/{standin.org()['id']}?code=stripe",
         ]
 
     return serve(app, standin, args, banner)

@@ -9,7 +9,7 @@ from flask import Blueprint, Flask, g, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed, NotFound
 
-from . import errors, jsonenc
+from . import errors, jsonenc, stripe_inbound
 from .errors import LagoError
 from .resources import (
     add_ons,
@@ -233,6 +233,7 @@ def register(app: Flask) -> None:
         "/rails/active_storage/blobs/redirect/<token>/<filename>", "blob", invoices.pdf_blob
     )
     app.register_blueprint(build_api_blueprint())
+    app.register_blueprint(stripe_inbound.bp)
     app.register_error_handler(LagoError, lago_error_response)
     app.register_error_handler(NotFound, _unknown_route)
     app.register_error_handler(MethodNotAllowed, _unknown_route)

@@ -51,6 +51,10 @@ class StandinConfig:
     payment_providers: list[dict[str, str]] = field(
         default_factory=lambda: [{"type": "stripe", "code": "stripe"}]
     )
+    # Lago's Stripe integration: where Stripe is, its secret key and Lago's webhook secret there.
+    stripe_api_url: str | None = None
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = None
     rsa_private_key_pem: str | None = None
     spec_path: str | None = None
     clock_start: datetime | None = None  # a fixed instant the clock starts (and resets) at
@@ -67,6 +71,9 @@ class StandinConfig:
         "webhook_attempts",
         "webhook_retry_scale",
         "generate_pdfs",
+        "stripe_api_url",
+        "stripe_secret_key",
+        "stripe_webhook_secret",
     )
 
     def public(self) -> dict[str, Any]:
@@ -74,6 +81,8 @@ class StandinConfig:
         data = asdict(self)
         data.pop("rsa_private_key_pem")
         data["clock_start"] = iso(self.clock_start)
+        data.pop("stripe_secret_key")
+        data.pop("stripe_webhook_secret")
         return data
 
 

@@ -7,10 +7,10 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from . import auth, errors, ids, wire
 from .idempotency import should_save
-from .resources import customers, events, payment_methods, setup_intents, webhook_endpoints
+from .resources import account, customers, events, payment_methods, setup_intents, webhook_endpoints
 from .state import current
 
-RESOURCES = (customers, payment_methods, setup_intents, events, webhook_endpoints)
+RESOURCES = (account, customers, payment_methods, setup_intents, events, webhook_endpoints)
 PREFIX = "/v1"
 # Stripe routes Pier may reach for that the stand-in does not serve yet (answered 501).
 NOT_SERVED = (

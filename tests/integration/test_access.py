@@ -27,6 +27,8 @@ MEMBER = {
     "subscription.refresh",
     "plans.index",
     "banners.dismiss",
+    "cards.index",
+    "cards.fix",
 }
 BILLING = {
     "team.invite",
@@ -37,6 +39,13 @@ BILLING = {
     "subscription.undo_downgrade",
     "plans.preview",
     "plans.change",
+    "cards.add",
+    "cards.returned",
+    "cards.cancel_setup",
+    "cards.make_default",
+    "cards.remove",
+    "cards.retry",
+    "cards.pay",
 }
 OWNER = {"team.remove"}
 ADMIN = {
@@ -51,6 +60,8 @@ ADMIN = {
     "admin.billing_behaviour",
     "admin.billing_reveal",
     "admin.billing_register_webhook",
+    "admin.stripe_settings",
+    "admin.stripe_save",
     "admin.plans",
     "admin.plans_lago",
     "admin.plans_sync",

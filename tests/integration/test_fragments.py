@@ -68,6 +68,9 @@ def world(app, make_person, frozen):
             "event_id": event.id,
             "operation_id": operation.id,
             "code": plan.code,
+            "card_id": 1,
+            "invoice_id": "sample",
+            "setup_intent_id": "seti_sample",
         }
     return people, values
 

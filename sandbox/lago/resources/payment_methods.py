@@ -121,9 +121,25 @@ def add(
 
 
 def ensure_default(standin: Standin, customer: dict[str, Any]) -> None:
-    """Give a customer whose existing provider customer was just linked a default card."""
-    if not for_customer(standin, customer["id"]):
+    """Give a customer whose existing provider customer was just linked its default card: the
+    Stripe customer's (read from the Stripe integration when one is set), else a made-up one."""
+    from .. import stripe_inbound
+
+    if stripe_inbound.stripe_configured(standin) and customer.get("payment_provider") == "stripe":
+        stripe_inbound.link_default_card(
+            standin, customer, customers.provider_customer_id(customer)
+        )
+    elif not for_customer(standin, customer["id"]):
         add(standin, customer)
+
+
+def set_default(standin: Standin, customer: dict[str, Any], method: dict[str, Any]) -> dict:
+    """Make this method the customer's only default."""
+    with standin.store.transaction():
+        _clear_default(standin, customer["id"])
+        method = standin.store.get(KIND, method["id"]) or method
+        method["is_default"] = True
+        return standin.store.save(KIND, method)
 
 
 def _clear_default(standin: Standin, customer_id: str) -> None:
@@ -162,12 +178,7 @@ def list_payment_methods(external_customer_id: str):
 def set_as_default(external_customer_id: str, lago_id: str):
     standin = current()
     customer = customers.get_or_404(standin, external_customer_id)
-    method = _get_or_404(standin, customer, lago_id)
-    with standin.store.transaction():
-        _clear_default(standin, customer["id"])
-        method = standin.store.get(KIND, method["id"]) or method
-        method["is_default"] = True
-        method = standin.store.save(KIND, method)
+    method = set_default(standin, customer, _get_or_404(standin, customer, lago_id))
     return jsonify(payment_method=serialize(standin, method))
 
 

@@ -48,6 +48,8 @@ STRIPE_TYPES = {
     "setup_intent.setup_failed",
     "payment_method.attached",
     "payment_method.detached",
+    "payment_method.updated",
+    "payment_method.automatically_updated",
     "customer.updated",
 }
 LAGO_FILES = sorted(p.stem for p in (PAYLOADS / "lago").glob("*.json"))
