@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
-from portal.admin import billing, jobs, plans, routes, tenants, webhooks  # noqa: E402,F401
+from portal.admin import api_tokens, billing, jobs, plans, routes, tenants, webhooks  # noqa: E402,F401

@@ -173,3 +173,19 @@ class NewPlanForm(FlaskForm):
     currency = StringField("Currency", validators=[DataRequired(), CURRENCY], default="USD")
     trial_days = IntegerField("Trial (days)", validators=[NumberRange(0, 365)], default=0)
     description = TextAreaField("Description", validators=[Optional(), Length(max=2000)])
+
+
+class ApiTokenForm(FlaskForm):
+    """A new API token: a name and its scopes."""
+
+    name = StringField(
+        "Name",
+        validators=[DataRequired(message="Give the token a name."), Length(max=80)],
+        description="Who or what uses it, e.g. “backend production”.",
+    )
+    scopes = SelectMultipleField(
+        "Scopes",
+        choices=[("read", "Read"), ("write", "Write (also reads)")],
+        default=["read"],
+        validators=[DataRequired(message="Choose at least one scope.")],
+    )
