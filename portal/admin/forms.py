@@ -185,7 +185,7 @@ class ApiTokenForm(FlaskForm):
     )
     scopes = SelectMultipleField(
         "Scopes",
-        choices=[("read", "Read"), ("write", "Write (also reads)")],
+        choices=[SelectChoice("read", "Read"), SelectChoice("write", "Write (also reads)")],
         default=["read"],
         validators=[DataRequired(message="Choose at least one scope.")],
     )

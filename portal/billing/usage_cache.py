@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 import sqlalchemy as sa
 
@@ -39,11 +40,11 @@ def refresh(tenant: Tenant, now: datetime | None = None, *, max_age: timedelta =
     if isinstance(usage, NoUsageYet):
         cached.units, cached.from_datetime, cached.to_datetime = {}, None, None
         return True
-    units: dict[str, str] = {}
+    totals: dict[str, Decimal] = {}
     for charge in usage.charges_usage:
-        total = units.get(charge.billable_metric_code, "0")
-        units[charge.billable_metric_code] = str(type(charge.units)(total) + charge.units)
-    cached.units = units
+        code = charge.billable_metric_code
+        totals[code] = totals.get(code, Decimal(0)) + charge.units
+    cached.units = {code: format(total.normalize(), "f") for code, total in totals.items()}
     cached.from_datetime = usage.from_datetime
     cached.to_datetime = usage.to_datetime
     return True

@@ -42,9 +42,10 @@ class Api:
     secret: str | None
     openapi: OpenAPI
 
-    def call(self, method: str, path: str, *, token: str | None = "default", **kwargs):
+    def call(self, method: str, path: str, *, token: str | None | bool = True, **kwargs):
+        """`token=None` sends none, a string sends that one, else the client's own."""
         headers = dict(kwargs.pop("headers", {}))
-        secret = self.secret if token == "default" else token
+        secret = self.secret if token is True else token
         if secret is not None:
             headers["Authorization"] = f"Bearer {secret}"
         response = self.client.open("/api/v1" + path, method=method, headers=headers, **kwargs)

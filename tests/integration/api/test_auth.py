@@ -1,4 +1,4 @@
-"""Tokens: 401 without a valid one, scopes, last use, revocation, the rate limit, one error shape."""
+"""Tokens: 401 without a valid one, scopes, last use, revocation, rate limit, one error shape."""
 
 from __future__ import annotations
 
