@@ -43,6 +43,7 @@ test-fast: setup
 # Prints figures (webhook acks per second, latency, processed, lost); needs PostgreSQL and Redis.
 bench: setup
 	$(BIN)/python -m bench.webhooks
+	$(BIN)/python -m bench.api_events
 
 lint: setup
 	$(BIN)/ruff check .
