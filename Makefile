@@ -74,6 +74,7 @@ test-fast: setup
 # Prints figures (webhook acks per second, latency, processed, lost); needs PostgreSQL and Redis.
 bench: setup
 	$(BIN)/python -m bench.webhooks
+	$(BIN)/python -m bench.api_events
 
 # Prints the billing home's p50/p99 with Lago answering at once and 100 ms late, and Lago calls per view.
 bench-billing: setup

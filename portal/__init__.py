@@ -71,6 +71,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from portal.account import bp as account_bp
     from portal.admin import bp as admin_bp
+    from portal.api import bp as api_bp
     from portal.auth import bp as auth_bp
     from portal.banners import bp as banners_bp
     from portal.cards import bp as cards_bp
@@ -98,6 +99,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(subscription_bp, url_prefix="/subscription")
     app.register_blueprint(plans_bp, url_prefix="/plans")
     app.register_blueprint(cards_bp, url_prefix="/cards")
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    csrf.exempt(api_bp)  # API calls carry a token, not a session cookie
 
 
 def _register_request_hooks(app: Flask) -> None:
@@ -119,8 +122,9 @@ def _register_request_hooks(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
+    from portal.api.cli import api_token_cli
     from portal.billing.cli import keys_cli, lago_cli
     from portal.cli import admin_cli, demo_cli
 
-    for group in (admin_cli, demo_cli, lago_cli, keys_cli):
+    for group in (admin_cli, demo_cli, lago_cli, keys_cli, api_token_cli):
         app.cli.add_command(group)

@@ -108,6 +108,7 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_FROM": env.get("MAIL_FROM", "Pier <billing@pier.localhost>"),
         "MAIL_TIMEOUT": _int("MAIL_TIMEOUT", 10),
         "LOGIN_RATE_LIMIT": env.get("PIER_LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+        "API_RATE_LIMIT": env.get("PIER_API_RATE_LIMIT", "1200 per minute"),
         "MAX_CONTENT_LENGTH": _int("PIER_MAX_BODY_BYTES", 1024 * 1024),
         "WEBHOOK_MAX_BYTES": webhook_max_bytes(),
         "LAGO_REQUEST_DEADLINE": _seconds("PIER_LAGO_REQUEST_DEADLINE", 3.0),

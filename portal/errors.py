@@ -8,6 +8,7 @@ from flask import Blueprint, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from portal.api.replies import for_status, is_api_request
 from portal.extensions import db
 
 bp = Blueprint("errors", __name__)
@@ -47,6 +48,8 @@ def _wants_json() -> bool:
 
 def render_error(status: int, detail: str | None = None):
     """The error page (or JSON) for a status code."""
+    if is_api_request():
+        return for_status(status)
     title, message = MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400])
     message = detail or message
     if _wants_json():
@@ -65,6 +68,9 @@ def csrf_error(exc: CSRFError):
 def http_error(exc: HTTPException):
     if exc.code and exc.code < 400:
         return exc
+    if is_api_request():
+        kept = {k: v for k, v in exc.get_headers() if k in ("Allow", "Retry-After")}
+        return for_status(exc.code or 500, kept)
     return render_error(exc.code or 500)
 
 

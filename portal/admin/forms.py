@@ -215,3 +215,19 @@ class StripeSettingsForm(FlaskForm):
     )
     api_base = StringField("Stripe API URL", validators=[Optional(), HttpURL()])
     js_url = StringField("Stripe.js URL", validators=[Optional(), HttpURL()])
+
+
+class ApiTokenForm(FlaskForm):
+    """A new API token: a name and its scopes."""
+
+    name = StringField(
+        "Name",
+        validators=[DataRequired(message="Give the token a name."), Length(max=80)],
+        description="Who or what uses it, e.g. “backend production”.",
+    )
+    scopes = SelectMultipleField(
+        "Scopes",
+        choices=[SelectChoice("read", "Read"), SelectChoice("write", "Write (also reads)")],
+        default=["read"],
+        validators=[DataRequired(message="Choose at least one scope.")],
+    )

@@ -24,9 +24,15 @@ TRANSIENT = (LagoConnectionError, LagoServerError, LagoRateLimited)
 def customer_payload(tenant: Tenant, connection: BillingConnection | None) -> dict:
     """The Lago customer for a tenant: only keys Pier owns (Lago upserts by external_id)."""
     creator = db.session.get(User, tenant.created_by_id) if tenant.created_by_id else None
-    metadata = [{"key": "billing_type", "value": "organization", "display_in_invoice": False}]
+    extra = dict(tenant.custom_metadata or {})
+    billing_type = extra.pop("billing_type", "organization")
+    metadata = [{"key": "billing_type", "value": billing_type, "display_in_invoice": False}]
     if creator is not None:
         metadata.append({"key": "created_by", "value": creator.email, "display_in_invoice": False})
+    metadata += [
+        {"key": key, "value": value, "display_in_invoice": False}
+        for key, value in sorted(extra.items())
+    ]
     payload = {
         "external_id": tenant.external_id,
         "name": tenant.name,

@@ -8,7 +8,7 @@ import os
 import random
 import ssl
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -60,6 +60,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 Params = Mapping[str, Any]
 DEFAULT_PER_PAGE = 100
+EVENTS_BATCH_LIMIT = 100  # lago-api Events::CreateBatchService::MAX_LENGTH
 SIGNATURE_ALGOS = ("jwt", "hmac")
 
 
@@ -544,6 +545,17 @@ class LagoClient:
             if error.code != "no_active_subscription":
                 raise
             return NoUsageYet(external_customer_id, external_subscription_id)
+
+    def send_events(self, events: Sequence[Mapping[str, Any]]) -> None:
+        """POST /events/batch: up to 100 usage events, stored all or none.
+
+        Not retried here: the caller keeps the events and sends them again later; Lago refuses a
+        repeat of a stored `transaction_id` with 422 `value_already_exist` under the event's
+        index, which tells the caller that this event is already counted.
+        """
+        if not 0 < len(events) <= EVENTS_BATCH_LIMIT:
+            raise ValueError(f"a batch holds 1 to {EVENTS_BATCH_LIMIT} events")
+        self.request("POST", "/events/batch", body={"events": list(events)}, idempotent=False)
 
     def get_past_usage(
         self,

@@ -1,5 +1,6 @@
 """The database models."""
 
+from portal.models.api import ApiToken, OutboxState, Scope, UsageEvent, UsageSnapshot
 from portal.models.audit import AuditEntry
 from portal.models.base import UTCDateTime, utcnow
 from portal.models.billing import BillingConnection, Plan, Provider, WebhookAlgorithm
@@ -19,6 +20,11 @@ from portal.models.tenant import Invitation, Membership, Role, SyncState, Tenant
 from portal.models.user import User, UserSession
 
 __all__ = [
+    "ApiToken",
+    "OutboxState",
+    "Scope",
+    "UsageEvent",
+    "UsageSnapshot",
     "BillingAccount",
     "Card",
     "CardSetup",

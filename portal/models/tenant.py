@@ -65,6 +65,10 @@ class Tenant(Timestamps, db.Model):
     created_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
+    # Key/value facts the host application keeps on the organisation (e.g. created_by_user_id).
+    custom_metadata: Mapped[dict] = mapped_column(
+        "metadata", sa.JSON, nullable=False, default=dict, server_default=sa.text("'{}'")
+    )
     lago_customer_id: Mapped[str | None] = mapped_column(sa.String(64))
     # The plan a new organisation is given in Lago once its customer exists; cleared once given.
     plan_to_assign: Mapped[str | None] = mapped_column(sa.String(255))

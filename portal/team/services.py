@@ -49,10 +49,13 @@ def open_invitations(tenant: Tenant) -> list[Invitation]:
 
 
 def invite_member(
-    tenant: Tenant, inviter: Membership, email: str, role: Role
+    tenant: Tenant, inviter: Membership | None, email: str, role: Role
 ) -> tuple[Invitation, str]:
-    """Create an invitation and return it with its one-time token (the caller commits)."""
-    if role is Role.owner and inviter.role is not Role.owner:
+    """Create an invitation and return it with its one-time token (the caller commits).
+
+    Without an inviter the platform invites (the first owner of a tenant made through the API).
+    """
+    if role is Role.owner and inviter is not None and inviter.role is not Role.owner:
         raise NotAllowed("Only an owner can invite another owner.")
     already = db.session.scalar(
         sa.select(Membership)
@@ -70,7 +73,7 @@ def invite_member(
         email=email,
         role=role,
         token_hash=hash_token(token),
-        invited_by_id=inviter.user_id,
+        invited_by_id=inviter.user_id if inviter else None,
         expires_at=utcnow() + INVITATION_LIFETIME,
     )
     db.session.add(invitation)

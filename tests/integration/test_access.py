@@ -12,6 +12,7 @@ PUBLIC = {
     "home.index",
     "webhooks.lago",  # signed by Lago, not by a session
     "webhooks.stripe",  # signed by Stripe, not by a session
+    "api.openapi_document",  # describes the API, grants nothing
 }
 SIGNED_IN = {
     "auth.logout",
@@ -78,6 +79,23 @@ ADMIN = {
     "admin.jobs",
     "admin.job_retry",
     "admin.jobs_retry_all",
+    "admin.api_tokens",
+    "admin.api_token_create",
+    "admin.api_token_revoke",
+}
+# The JSON API: an API token, not a session (401 in JSON without one).
+API_TOKEN = {
+    "api.create_tenant",
+    "api.list_tenants",
+    "api.get_tenant",
+    "api.update_tenant",
+    "api.invite_owner",
+    "api.subscription_state",
+    "api.list_entitlements",
+    "api.get_entitlement",
+    "api.create_event",
+    "api.create_events",
+    "api.get_event",
 }
 CLASSES = {
     "public": PUBLIC,
@@ -86,6 +104,7 @@ CLASSES = {
     "billing": BILLING,
     "owner": OWNER,
     "admin": ADMIN,
+    "api_token": API_TOKEN,
 }
 ALL = set().union(*CLASSES.values())
 
@@ -121,7 +140,7 @@ def test_every_endpoint_is_classified(app):
 
 
 def test_anonymous_visitors_are_sent_to_log_in(app, client):
-    for method, url in _routes(app, ALL - PUBLIC):
+    for method, url in _routes(app, ALL - PUBLIC - API_TOKEN):
         response = _call(client, method, url)
         assert response.status_code == 302, (method, url)
         assert response.headers["Location"].startswith("/login?next="), (method, url)
@@ -140,6 +159,14 @@ def test_roles_get_403_outside_their_rights(app, as_role, role, forbidden):
     client, _ = as_role(role)
     for method, url in _routes(app, forbidden):
         assert _call(client, method, url).status_code == 403, (role, method, url)
+
+
+def test_api_calls_without_a_token_get_401_in_json(app, as_role):
+    client, _ = as_role("admin")  # a session is not enough
+    for method, url in _routes(app, API_TOKEN):
+        response = client.open(url, method=method, json={})
+        assert response.status_code == 401, (method, url)
+        assert response.get_json()["error"]["code"] == "unauthorized", (method, url)
 
 
 def test_public_pages_answer_anonymous_visitors(app, client):

@@ -23,7 +23,7 @@ from portal.team.services import invite_member
 from tests.conftest import log_in
 
 ROLES = ("anonymous", "member", "billing_admin", "owner", "admin", "other_tenant")
-NOT_PAGES = ("static", "health.", "webhooks.")
+NOT_PAGES = ("static", "health.", "webhooks.", "api.")  # api: JSON for the host application
 INVITEE = "pending.invitee@example.com"
 
 

@@ -1,0 +1,52 @@
+"""Usage events: forward the outbox to Lago in batches, then refresh the tenants' cached usage."""
+
+from __future__ import annotations
+
+import logging
+
+from jobs.runtime import in_app_context
+from portal.billing import usage_cache, usage_outbox
+from portal.billing.connection import NotConnected
+from portal.extensions import db
+from portal.lago import LagoError
+from portal.models import Tenant
+
+log = logging.getLogger(__name__)
+
+MAX_BATCHES = 500
+
+
+@in_app_context
+def forward_due(max_batches: int = MAX_BATCHES) -> dict:
+    """Send every due event (100 at a time) until none is due or Lago stops taking them."""
+    total = usage_outbox.Outcome()
+    tenants: set[int] = set()
+    for _ in range(max_batches):
+        ids = usage_outbox.claim_batch()
+        db.session.commit()
+        if not ids:
+            break
+        outcome = usage_outbox.forward(ids)
+        db.session.commit()
+        total.sent += outcome.sent
+        total.failed += outcome.failed
+        total.waiting += outcome.waiting
+        tenants |= outcome.tenants
+        if outcome.waiting:
+            break
+    for tenant_id in sorted(tenants):
+        _refresh_usage(tenant_id)
+    return {"sent": total.sent, "failed": total.failed, "waiting": total.waiting}
+
+
+def _refresh_usage(tenant_id: int) -> None:
+    tenant = db.session.get(Tenant, tenant_id)
+    if tenant is None:
+        return
+    try:
+        usage_cache.refresh(tenant)
+    except (LagoError, NotConnected) as exc:
+        db.session.rollback()
+        log.warning("usage of tenant %s not refreshed: %s", tenant_id, exc)
+        return
+    db.session.commit()
