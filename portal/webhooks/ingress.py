@@ -1,9 +1,10 @@
 """Webhook deliveries served ahead of the portal's request pipeline.
 
 `POST /webhooks/lago` and `POST /webhooks/stripe` need none of what a page needs: no session, no
-signed-in user, no CSRF token, no rate limit, no request id or Content-Security-Policy. This WSGI
-wrapper hands those two requests straight to their views in a request context without a session,
-and everything else (including any other method on those paths) to the portal as before.
+signed-in user, no CSRF token, no rate limit, no request id; they keep the security headers
+(Content-Security-Policy included) that every response carries. This WSGI wrapper hands those
+two requests straight to their views in a request context without a session, and everything
+else (including any other method on those paths) to the portal as before.
 """
 
 from __future__ import annotations
@@ -15,12 +16,18 @@ from flask.ctx import RequestContext
 from flask.sessions import SecureCookieSession
 from werkzeug.exceptions import HTTPException
 
+from portal import csp
 from portal.webhooks import routes
 
 log = logging.getLogger(__name__)
 
 VIEWS = {"/webhooks/lago": routes.lago, "/webhooks/stripe": routes.stripe}
-HEADERS = (("X-Content-Type-Options", "nosniff"), ("Cache-Control", "no-store"))
+HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    ("Cache-Control", "no-store"),
+)
 
 
 class Ingress:
@@ -56,6 +63,7 @@ class Ingress:
             response = self.app.make_response(render_error(500))
         for name, value in HEADERS:
             response.headers.setdefault(name, value)
+        response.headers["Content-Security-Policy"] = csp.policy(csp.nonce(), self.app.config)
         return response
 
 
