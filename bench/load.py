@@ -27,6 +27,8 @@ class Outcome:
     latencies: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     acknowledged: set[str] = field(default_factory=set)
+    # When each key was first acknowledged (epoch seconds), for the processing lag.
+    acked_at: dict[str, float] = field(default_factory=dict)
     errors: int = 0
     server_cpu: float = 0.0
 
@@ -39,9 +41,9 @@ class Outcome:
         return ordered[index] * 1000
 
 
-def render(host: str, port: int, path: str, headers: dict[str, str], body: bytes, key: str):
+def render(host: str, path: str, headers: dict[str, str], body: bytes, key: str):
     """One POST rendered to bytes."""
-    lines = [f"POST {path} HTTP/1.1", f"Host: {host}:{port}", f"Content-Length: {len(body)}"]
+    lines = [f"POST {path} HTTP/1.1", f"Host: {host}", f"Content-Length: {len(body)}"]
     lines += [f"{name}: {value}" for name, value in headers.items()]
     return Request(("\r\n".join(lines) + "\r\n\r\n").encode() + body, key)
 
@@ -67,9 +69,11 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
     return status, keep_alive
 
 
-async def _client(host: str, port: int, requests, outcome: Outcome) -> None:
+async def _client(host: str, port: int, requests, outcome: Outcome, pace) -> None:
     reader = writer = None
-    for request in requests:
+    for index, request in requests:
+        if pace is not None:
+            await asyncio.sleep(max(0.0, pace(index) - time.perf_counter()))
         for _attempt in range(3):
             try:
                 if writer is None:
@@ -89,6 +93,7 @@ async def _client(host: str, port: int, requests, outcome: Outcome) -> None:
         outcome.statuses[status] = outcome.statuses.get(status, 0) + 1
         if status == 200:
             outcome.acknowledged.add(request.key)
+            outcome.acked_at.setdefault(request.key, time.time())
         if not keep_alive:
             writer.close()
             reader = writer = None
@@ -96,15 +101,19 @@ async def _client(host: str, port: int, requests, outcome: Outcome) -> None:
         writer.close()
 
 
-async def _run(host: str, port: int, requests: list[Request], concurrency: int) -> Outcome:
+async def _run(host, port, requests: list[Request], concurrency: int, rate) -> Outcome:
     outcome = Outcome()
-    shared = iter(requests)
+    shared = enumerate(requests)
     started = time.perf_counter()
-    await asyncio.gather(*(_client(host, port, shared, outcome) for _ in range(concurrency)))
+    pace = None if rate is None else (lambda index: started + index / rate)
+    await asyncio.gather(*(_client(host, port, shared, outcome, pace) for _ in range(concurrency)))
     outcome.seconds = time.perf_counter() - started
     return outcome
 
 
-def run(host: str, port: int, requests: list[Request], concurrency: int) -> Outcome:
-    """Send every request from `concurrency` connections at once; returns the measurements."""
-    return asyncio.run(_run(host, port, requests, concurrency))
+def run(
+    host: str, port: int, requests: list[Request], concurrency: int, rate: float | None = None
+) -> Outcome:
+    """Send every request from `concurrency` connections, as fast as they are answered or at
+    `rate` requests per second; returns the measurements."""
+    return asyncio.run(_run(host, port, requests, concurrency, rate))

@@ -1,10 +1,21 @@
-"""Webhook ingress benchmark: gunicorn on PostgreSQL, signed Lago deliveries, then a drain.
+"""Webhook ingress benchmark: Pier's `/webhooks/lago` against a bare Flask endpoint, both under
+the project's gunicorn.conf.py, in one run.
 
 Run with `make bench` (or `python -m bench.webhooks --help`). It creates a fresh, migrated
-PostgreSQL database and claims a free Redis database, serves the portal with gunicorn on
-loopback, posts signed webhooks at a fixed concurrency (20 % duplicates, some of them in
-flight together, and several events per object), drains the queue with RQ workers, and
-prints acknowledgements per second, ack latency, and what was processed and lost.
+PostgreSQL database and claims a free Redis database, then on loopback:
+
+1. serves `bench/bare.py` (a Flask endpoint that only reads the body) with gunicorn and posts the
+   signed deliveries to it as fast as it answers;
+2. starts the bench workers (the real dispatcher and RQ processing, a counting registry), serves
+   the portal with the same gunicorn settings and posts the same deliveries (20 % duplicates, some
+   in flight together);
+3. posts at a steady rate the machine can process, to measure the processing lag without a
+   backlog;
+
+and prints acknowledgements per second (and Pier's as a ratio to the bare endpoint's), ack latency,
+the processing lag (acknowledged to processed), and what was processed twice or lost.
+`--profile N` instead runs N deliveries through the portal in this process under cProfile and
+prints where a request's time goes.
 """
 
 from __future__ import annotations
@@ -156,7 +167,7 @@ def empty_inbox(app, redis_url: str) -> None:
 
 
 def lago_body(webhook_type: str, lago_id: str, n: int) -> bytes:
-    """A compact customer webhook body of a realistic size (about 1 KB)."""
+    """A customer webhook body of a realistic size (about 1.5 KB)."""
     customer = {
         "lago_id": lago_id,
         "external_id": f"tenant-{lago_id[:8]}",
@@ -187,7 +198,15 @@ def lago_body(webhook_type: str, lago_id: str, n: int) -> bytes:
         "metadata": [
             {"lago_id": str(uuid.uuid4()), "key": "billing_type", "value": "organization"},
             {"lago_id": str(uuid.uuid4()), "key": "created_by", "value": "ada@example.com"},
+            {"lago_id": str(uuid.uuid4()), "key": "segment", "value": "mid-market"},
+            {"lago_id": str(uuid.uuid4()), "key": "account_manager", "value": "grace@example"},
         ],
+        "shipping_address": {
+            "address_line1": "Rua Augusta 100",
+            "city": "Lisboa",
+            "zipcode": "1100-053",
+            "country": "PT",
+        },
     }
     payload = {
         "webhook_type": webhook_type,
@@ -213,9 +232,7 @@ def signed_headers(body: bytes, algorithm: str, private_pem: str, key: str) -> d
     }
 
 
-def traffic(
-    count: int, algorithm: str, private_pem: str, port: int, seed: int
-) -> list[load.Request]:
+def traffic(count: int, algorithm: str, private_pem: str, seed: int) -> list[load.Request]:
     """`count` requests: 80 % new events, 20 % duplicates (half right behind their original)."""
     rng = random.Random(seed)
     objects = [str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(max(count // 10, 1))]
@@ -229,7 +246,7 @@ def traffic(
         key = str(uuid.UUID(int=rng.getrandbits(128)))
         body = lago_body("customer.updated", rng.choice(objects), len(originals))
         headers = signed_headers(body, algorithm, private_pem, key)
-        request = load.render(HOST, port, PATH, headers, body, key)
+        request = load.render(HOST, PATH, headers, body, key)
         originals.append(request)
         requests.append(request)
     return requests
@@ -239,14 +256,12 @@ def traffic(
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str], port: int, args: argparse.Namespace):
-    """The portal under gunicorn with the project's gunicorn.conf.py, on loopback, stopped after."""
-    threads = 1 if args.worker_class == "sync" else args.threads
-    env = env | {
-        "PIER_BIND": f"{HOST}:{port}",
-        "PIER_WORKERS": str(args.workers),
-        "PIER_THREADS": str(threads),
-    }
+def gunicorn(target: str, env: dict[str, str], port: int, args: argparse.Namespace):
+    """`target` (app:app, bench.bare:app) under gunicorn with the project's gunicorn.conf.py, on
+    loopback, stopped after."""
+    env = env | {"PIER_BIND": f"{HOST}:{port}", "PIER_WORKERS": str(args.workers)}
+    if args.threads:
+        env["PIER_THREADS"] = str(args.threads)
     command = [
         sys.executable,
         "-m",
@@ -257,7 +272,7 @@ def gunicorn(env: dict[str, str], port: int, args: argparse.Namespace):
         "2048",
         "--log-level",
         "warning",
-        "app:app",
+        target,
     ]
     process = subprocess.Popen(command, cwd=ROOT, env=env)
     try:
@@ -297,118 +312,247 @@ def cpu_seconds(master: subprocess.Popen) -> float:
     return total / ticks
 
 
-def drain(env: dict[str, str], workers: int) -> float:
-    """Run RQ workers until the queue is empty; returns the seconds it took."""
-    started = time.perf_counter()
+@contextlib.contextmanager
+def bench_workers(env: dict[str, str], count: int):
+    """`count` bench workers (dispatcher and processing) running until the block ends."""
     command = [sys.executable, "-m", "bench.worker"]
-    processes = [subprocess.Popen(command, cwd=ROOT, env=env) for _ in range(workers)]
-    for process in processes:
-        if process.wait(600) != 0:
-            sys.exit("a bench worker failed; see its output above.")
-    return time.perf_counter() - started
+    processes = [subprocess.Popen(command, cwd=ROOT, env=env) for _ in range(count)]
+    try:
+        yield processes
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(30)
+
+
+def wait_until_processed(app, keys: set[str], timeout: float) -> float:
+    """Wait until every acknowledged key is processed (or `timeout` passes without progress);
+    returns the seconds waited."""
+    from portal.extensions import db
+
+    started = last_progress = time.monotonic()
+    done = -1
+    query = sa.text("SELECT count(*) FROM webhook_events WHERE status = 'processed'")
+    while time.monotonic() - last_progress < timeout:
+        with app.app_context():
+            now_done = db.session.scalar(query)
+            db.session.remove()
+        if now_done >= len(keys):
+            break
+        if now_done != done:
+            done, last_progress = now_done, time.monotonic()
+        time.sleep(0.2)
+    return time.monotonic() - started
 
 
 # -- The checks and the figures ----------------------------------------------------------------
 
 
-def tally(app, redis_url: str, outcome: load.Outcome) -> dict[str, int]:
-    """What the database and the counting registry say after the drain."""
+def tally(app, redis_url: str, outcomes: list[load.Outcome]) -> dict:
+    """What the database and the counting registry say after processing."""
     from portal.extensions import db
 
     with app.app_context():
         rows = db.session.execute(
-            sa.text("SELECT unique_key, status, duplicates FROM webhook_events")
+            sa.text("SELECT unique_key, status, duplicates, processed_at FROM webhook_events")
         ).all()
     dispatched = {
         k.decode().split(":", 1)[1]: int(v)
         for k, v in redis.Redis.from_url(redis_url).hgetall(DISPATCHED).items()
     }
-    processed = {key for key, status, _ in rows if status == "processed"}
+    processed = {key: at.timestamp() for key, status, _, at in rows if status == "processed"}
+    acknowledged = set().union(*(outcome.acknowledged for outcome in outcomes))
     return {
         "rows": len(rows),
-        "duplicates_counted": sum(duplicates for _, _, duplicates in rows),
+        "duplicates_counted": sum(duplicates for _, _, duplicates, _ in rows),
         "processed": len(processed),
+        "processed_at": processed,
         "duplicates_processed": sum(n - 1 for n in dispatched.values() if n > 1),
-        "lost": len(outcome.acknowledged - processed),
+        "lost": len(acknowledged - processed.keys()),
     }
 
 
-def report(algorithm: str, outcome: load.Outcome, drain_seconds: float, counts: dict) -> None:
-    """Print one run's figures."""
-    sent = len(outcome.latencies)
+def lags(outcome: load.Outcome, processed_at: dict[str, float]) -> list[float]:
+    """Seconds from each acknowledgement to the event's processing."""
+    return [processed_at[key] - at for key, at in outcome.acked_at.items() if key in processed_at]
+
+
+def spread(values: list[float], unit: float = 1000, suffix: str = "ms") -> str:
+    """p50 / p99 / max of values, scaled to a unit."""
+    if not values:
+        return "none"
+    ordered = sorted(values)
+
+    def at(p: float) -> float:
+        return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))] * unit
+
+    return f"{at(50):,.0f} / {at(99):,.0f} / {ordered[-1] * unit:,.0f} {suffix}"
+
+
+def rate(outcome: load.Outcome) -> float:
+    return len(outcome.latencies) / outcome.seconds
+
+
+def report(bare: load.Outcome, pier: load.Outcome, steady: load.Outcome, counts: dict, args):
+    """Print the run's figures."""
     rows = [
-        ("requests sent", f"{sent} {outcome.statuses}, {outcome.errors} socket errors"),
-        ("acknowledged per second", f"{sent / outcome.seconds:,.0f}"),
         (
-            "ack latency p50 / p99",
-            f"{outcome.percentile(50):.1f} / {outcome.percentile(99):.1f} ms",
+            "bare Flask endpoint",
+            f"{rate(bare):,.0f} acks/s, p50 / p99 "
+            f"{bare.percentile(50):.1f} / {bare.percentile(99):.1f} ms, {bare.statuses}",
         ),
-        ("ack latency max", f"{max(outcome.latencies) * 1000:.1f} ms"),
-        ("gunicorn CPU / request", f"{outcome.server_cpu / sent * 1e6:.0f} us"),
+        (
+            "Pier /webhooks/lago",
+            f"{rate(pier):,.0f} acks/s, p50 / p99 "
+            f"{pier.percentile(50):.1f} / {pier.percentile(99):.1f} ms, {pier.statuses}",
+        ),
+        ("ratio to bare", f"{rate(pier) / rate(bare):.2f}"),
+        (
+            "CPU / request",
+            f"bare {bare.server_cpu / len(bare.latencies) * 1e6:.0f} us, "
+            f"Pier {pier.server_cpu / len(pier.latencies) * 1e6:.0f} us (gunicorn workers only)",
+        ),
+        ("socket errors", f"bare {bare.errors}, Pier {pier.errors + steady.errors}"),
+        (
+            "lag at full load",
+            spread(lags(pier, counts["processed_at"]), 1, "s")
+            + " (p50 / p99 / max; a backlog while posting outpaces processing)",
+        ),
+        (
+            f"lag at {args.steady_rate:g}/s",
+            spread(lags(steady, counts["processed_at"]))
+            + f" (p50 / p99 / max; {len(steady.latencies)} requests, {steady.statuses})",
+        ),
         ("inbox rows", f"{counts['rows']}, duplicates counted {counts['duplicates_counted']}"),
-        (
-            "events processed",
-            f"{counts['processed']} in {drain_seconds:.1f} s "
-            f"({counts['processed'] / drain_seconds:,.0f}/s)",
-        ),
-        ("duplicates processed", f"{counts['duplicates_processed']} (must be 0)"),
+        ("events processed", f"{counts['processed']}"),
+        ("processed twice", f"{counts['duplicates_processed']} (must be 0)"),
         ("lost", f"{counts['lost']} (must be 0)"),
     ]
-    print(f"\n{algorithm.upper()}")
+    print(f"\n{args.algorithm.upper()}, {args.requests} requests at concurrency {args.concurrency}")
     for label, value in rows:
-        print(f"  {label:<24}{value}")
+        print(f"  {label:<22}{value}")
 
 
-def run_one(args, app, env, redis_url: str, algorithm: str, private_pem: str) -> bool:
-    empty_inbox(app, redis_url)
-    connect_lago(app, algorithm, private_pem)
+def hammer(target: str, env, args, warmup, requests) -> load.Outcome:
+    """Serve `target` with gunicorn, warm it up, then post `requests` as fast as it answers."""
     port = free_port()
-    print(f"\n[{algorithm}] signing {args.requests + args.warmup} requests ...", flush=True)
-    warmup = traffic(args.warmup, algorithm, private_pem, port, seed=1)
-    requests = traffic(args.requests, algorithm, private_pem, port, seed=2)
-    load_before = os.getloadavg()[0]
-    with gunicorn(env, port, args) as server:
+    with gunicorn(target, env, port, args) as server:
         load.run(HOST, port, warmup, args.concurrency)
-        print(f"[{algorithm}] posting at concurrency {args.concurrency} ...", flush=True)
         before = cpu_seconds(server)
         outcome = load.run(HOST, port, requests, args.concurrency)
         outcome.server_cpu = cpu_seconds(server) - before
-    outcome.acknowledged |= {r.key for r in warmup}
-    load_after = os.getloadavg()[0]
-    drain_seconds = drain(env, args.rq_workers)
-    counts = tally(app, redis_url, outcome)
-    report(algorithm, outcome, drain_seconds, counts)
-    print(f"  {'load average':<24}{load_before:.2f} before, {load_after:.2f} after the posting")
+    return outcome
+
+
+def run(args, app, env, redis_url: str, private_pem: str) -> bool:
+    algorithm = args.algorithm
+    empty_inbox(app, redis_url)
+    connect_lago(app, algorithm, private_pem)
+    total = args.warmup + args.requests + args.steady_requests
+    print(f"[{algorithm}] signing {total} requests ...", flush=True)
+    warmup = traffic(args.warmup, algorithm, private_pem, seed=1)
+    requests = traffic(args.requests, algorithm, private_pem, seed=2)
+    steady_requests = traffic(args.steady_requests, algorithm, private_pem, seed=3)
+    print("[bare] posting ...", flush=True)
+    bare = hammer("bench.bare:app", env, args, warmup, requests)
+    print("[pier] posting ...", flush=True)
+    with bench_workers(env, args.rq_workers):
+        port = free_port()
+        with gunicorn("app:app", env, port, args) as server:
+            load.run(HOST, port, warmup, args.concurrency)
+            before = cpu_seconds(server)
+            pier = load.run(HOST, port, requests, args.concurrency)
+            pier.server_cpu = cpu_seconds(server) - before
+            wait_until_processed(app, pier.acknowledged | {r.key for r in warmup}, 60)
+            print(f"[pier] posting at {args.steady_rate:g}/s ...", flush=True)
+            steady = load.run(HOST, port, steady_requests, 4, rate=args.steady_rate)
+            acknowledged = pier.acknowledged | steady.acknowledged | {r.key for r in warmup}
+            wait_until_processed(app, acknowledged, 30)
+    pier.acknowledged |= {r.key for r in warmup}
+    counts = tally(app, redis_url, [pier, steady])
+    report(bare, pier, steady, counts, args)
     return counts["duplicates_processed"] == 0 and counts["lost"] == 0
+
+
+def profile(args, app, redis_url: str, private_pem: str) -> None:
+    """Run deliveries through the portal's WSGI app in this process under cProfile and print
+    where the time goes (the request only; gunicorn's own share is measured by the run)."""
+    import cProfile
+    import io
+    import pstats
+
+    from werkzeug.test import EnvironBuilder
+
+    empty_inbox(app, redis_url)
+    connect_lago(app, args.algorithm, private_pem)
+    requests = traffic(args.profile + 200, args.algorithm, private_pem, seed=4)
+
+    def environ(request: load.Request) -> dict:
+        head, body = request.raw.split(b"\r\n\r\n", 1)
+        headers = dict(line.split(": ", 1) for line in head.decode().split("\r\n")[1:])
+        headers.pop("Host")
+        return EnvironBuilder(path=PATH, method="POST", headers=headers, data=body).get_environ()
+
+    environs = [environ(r) for r in requests]
+    statuses: list[str] = []
+
+    def start_response(status, headers, exc_info=None):
+        statuses.append(status)
+
+    for each in environs[:200]:  # warm caches, connections and the key
+        b"".join(app(each, start_response))
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.enable()
+    for each in environs[200:]:
+        b"".join(app(each, start_response))
+    profiler.disable()
+    elapsed = time.perf_counter() - started
+    print(
+        f"{args.profile} deliveries in {elapsed:.2f} s under cProfile "
+        f"({elapsed / args.profile * 1e6:.0f} us each, profiler overhead included); "
+        f"statuses {sorted(set(statuses))}"
+    )
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("tottime").print_stats(25)
+    stats.sort_stats("cumulative").print_stats(40)
+    print(out.getvalue())
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=6000, help="per algorithm (max 50000)")
+    parser.add_argument("--requests", type=int, default=6000, help="posted as fast as answered")
     parser.add_argument("--warmup", type=int, default=300)
-    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--threads", type=int, default=6, help="threads per gunicorn worker")
-    parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
-    parser.add_argument("--rq-workers", type=int, default=2)
-    parser.add_argument("--algorithms", default="jwt,hmac")
+    parser.add_argument("--threads", type=int, help="threads per worker (gunicorn.conf.py's)")
+    parser.add_argument("--rq-workers", type=int, default=1, help="bench workers")
+    parser.add_argument("--steady-rate", type=float, default=100, help="requests per second")
+    parser.add_argument("--steady-requests", type=int, default=1000)
+    parser.add_argument("--algorithm", default="jwt", choices=["jwt", "hmac"])
+    parser.add_argument("--profile", type=int, metavar="N", help="profile N deliveries instead")
     args = parser.parse_args(argv)
     args.requests = min(args.requests, 50_000)
 
     from tests.servers import claimed_redis_database
 
     private_pem = private_key_pem()
-    ok = True
     with claimed_redis_database() as redis_url, fresh_database() as database_url:
         env = settings(database_url, redis_url)
         app = build_app(env)
         migrate(app)
-        print(
-            f"{os.cpu_count()} CPUs; gunicorn {args.workers} {args.worker_class} workers"
-            f" x {args.threads} threads; concurrency {args.concurrency}"
-        )
-        for algorithm in args.algorithms.split(","):
-            ok &= run_one(args, app, env, redis_url, algorithm.strip(), private_pem)
+        if args.profile:
+            profile(args, app, redis_url, private_pem)
+            ok = True
+        else:
+            threads = args.threads or "gunicorn.conf.py's"
+            print(
+                f"{os.cpu_count()} CPUs; gunicorn {args.workers} workers x {threads} threads;"
+                f" concurrency {args.concurrency}; {args.rq_workers} bench worker(s)"
+            )
+            ok = run(args, app, env, redis_url, private_pem)
         with app.app_context():
             from portal.extensions import db
 

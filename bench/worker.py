@@ -1,7 +1,9 @@
-"""A draining RQ worker for the benchmark: the real processing shell, a counting registry.
+"""A bench worker: the real dispatcher and processing shell, with a counting registry.
 
-The registry only counts each dispatch per (source, unique key) in Redis, so the drain
-measures the inbox's claim/record work and RQ, and duplicates processed can be counted.
+It runs like `python -m jobs.worker` on the webhooks queue (the dispatcher in a child process,
+a worker beside it) until stopped, but the registry only counts each dispatch per (source,
+unique key) in Redis, so the run measures the inbox, the dispatcher and RQ, and duplicates
+processed can be counted.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ def counting_registry(connection) -> types.ModuleType:
 def main() -> None:
     import portal.webhooks
     from jobs import runtime
+    from jobs.worker import start_dispatcher
     from portal import create_app
     from portal.extensions import redis_connection
     from portal.queues import queue
@@ -42,8 +45,12 @@ def main() -> None:
     registry = counting_registry(connection)
     sys.modules["portal.webhooks.registry"] = registry
     portal.webhooks.registry = registry
-    worker = SimpleWorker([webhooks], connection=connection)
-    worker.work(burst=True, logging_level="WARNING")
+    dispatcher = start_dispatcher()
+    try:
+        SimpleWorker([webhooks], connection=connection).work(logging_level="WARNING")
+    finally:
+        dispatcher.terminate()
+        dispatcher.join(5)
 
 
 if __name__ == "__main__":

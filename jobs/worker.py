@@ -1,5 +1,6 @@
 """The worker: `python -m jobs.worker` works every queue of this instance, runs RQ's scheduler
-for retries and, in a child process, the cron schedule of jobs/schedule.py."""
+for retries and, in child processes, the webhook dispatcher (jobs/dispatcher.py) and the cron
+schedule of jobs/schedule.py."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from rq import Queue, Worker
 from rq.cron import CronScheduler
 
 from jobs import runtime
-from portal.extensions import redis_connection
+from jobs.dispatcher import dispatch_all
+from portal.extensions import db, redis_connection
 from portal.queues import QUEUES, instance_id, queue_name
 
 
@@ -40,6 +42,20 @@ def run_cron() -> None:
     scheduler.start()
 
 
+def run_dispatcher() -> None:
+    """Queue the webhook events the ingress stores (runs until stopped)."""
+    from jobs import dispatcher
+
+    dispatcher.run()
+
+
+def start_dispatcher() -> multiprocessing.Process:
+    """The dispatcher in a child process, so no thread of the forking worker holds the database."""
+    process = multiprocessing.Process(target=run_dispatcher, name="pier-dispatcher", daemon=True)
+    process.start()
+    return process
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Run a Pier worker.")
     parser.add_argument("--queues", nargs="*", choices=QUEUES, default=list(QUEUES))
@@ -48,16 +64,25 @@ def main(argv: list[str] | None = None) -> None:
     options = parser.parse_args(argv)
     with runtime.current().app_context():
         worker = instance_worker(options.queues)
-    cron = None
-    if not options.no_cron and not options.burst:
-        cron = multiprocessing.Process(target=run_cron, name="pier-cron", daemon=True)
-        cron.start()
+    children = []
+    if options.burst:
+        if "webhooks" in options.queues:
+            dispatch_all()
+            with runtime.current().app_context():
+                db.engine.dispose()  # forked jobs must not share its connections
+    else:
+        if "webhooks" in options.queues:
+            children.append(start_dispatcher())
+        if not options.no_cron:
+            cron = multiprocessing.Process(target=run_cron, name="pier-cron", daemon=True)
+            cron.start()
+            children.append(cron)
     try:
         worker.work(with_scheduler=True, burst=options.burst)
     finally:
-        if cron is not None:
-            cron.terminate()
-            cron.join(5)
+        for child in children:
+            child.terminate()
+            child.join(5)
 
 
 if __name__ == "__main__":

@@ -49,6 +49,10 @@ def create_app(config: dict | None = None) -> Flask:
     templating.init_app(app)
     outage.init_app(app)
     csp.init_app(app)
+
+    from portal.webhooks.ingress import serve_ahead
+
+    serve_ahead(app)
     return app
 
 

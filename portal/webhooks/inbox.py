@@ -1,4 +1,4 @@
-"""The inbox: record verified deliveries once, queue them, and track their processing."""
+"""The inbox: record verified deliveries once, hand them to the queue, track their processing."""
 
 from __future__ import annotations
 
@@ -42,6 +42,8 @@ SECRET_HEADERS = frozenset({"x-lago-signature", "stripe-signature"})
 DROPPED_HEADERS = frozenset({"cookie", "authorization", "proxy-authorization"})
 REMOVED = "[removed]"
 SWEEP_LIMIT = 500
+# How many stored events one dispatcher pass queues at most.
+DISPATCH_BATCH = 200
 ISSUER_MAX = 500
 # How long a process reuses the saved webhook keys before reading them again.
 KEYS_TTL_SECONDS = 2.0
@@ -300,7 +302,7 @@ def _upsert_event(conn, values: dict) -> tuple[int, int]:
 
 
 def _store(conn, source: EventSource, envelope: Envelope, raw: bytes, headers) -> Receipt:
-    """Upsert the event; the first delivery is queued (enqueued_at is cleared if that fails)."""
+    """Upsert the event (autocommit); the dispatcher queues it, the request does not wait."""
     unreadable = envelope.problem is not None
     event_id, duplicates = _upsert_event(
         conn,
@@ -314,13 +316,10 @@ def _store(conn, source: EventSource, envelope: Envelope, raw: bytes, headers) -
             "headers": redact_headers(headers),
             "status": EventStatus.dead if unreadable else EventStatus.received,
             "last_error": envelope.problem,
-            "enqueued_at": None if unreadable else utcnow(),
+            "enqueued_at": None,
         },
     )
-    first = duplicates == 0
-    if first and not unreadable and queue_event(event_id) is None:
-        conn.execute(events.update().where(events.c.id == event_id).values(enqueued_at=None))
-    return Receipt(400 if unreadable else 200, envelope.problem, event_id, first)
+    return Receipt(400 if unreadable else 200, envelope.problem, event_id, duplicates == 0)
 
 
 def retry_policy():
@@ -338,21 +337,48 @@ def event_job_id(event_id: int) -> str:
 
 def queue_event(event_id: int):
     """Enqueue processing of one event in one Redis round trip; None when Redis is down."""
+    return event_id if queue_events([event_id]) else None
+
+
+def queue_events(event_ids: list[int]) -> list[int]:
+    """Enqueue processing of these events in one Redis round trip; returns the ids queued
+    (all of them, or none when Redis is down)."""
+    if not event_ids:
+        return []
     try:
         jobs = queue(QUEUE)
+        retry = retry_policy()
         with jobs.connection.pipeline() as pipe:
-            job = jobs.enqueue(
-                PROCESS_JOB,
-                event_id,
-                job_id=event_job_id(event_id),
-                retry=retry_policy(),
-                pipeline=pipe,
-            )
+            for event_id in event_ids:
+                jobs.enqueue(
+                    PROCESS_JOB, event_id, job_id=event_job_id(event_id), retry=retry, pipeline=pipe
+                )
             pipe.execute()
     except (RedisError, OSError):
-        log.warning("could not queue webhook event %s: Redis is unavailable", event_id)
-        return None
-    return job
+        log.warning("could not queue %d webhook event(s): Redis is unavailable", len(event_ids))
+        return []
+    return list(event_ids)
+
+
+def claim_undispatched(limit: int = DISPATCH_BATCH) -> list[int]:
+    """Mark up to `limit` stored events that were never queued as queued now, oldest first, and
+    return their ids (the caller queues them, then commits; a rollback leaves them to the next
+    dispatcher). On PostgreSQL the rows are locked and locked rows skipped, so dispatchers running
+    side by side never take the same event; SQLite serialises the writers."""
+    waiting = (
+        sa.select(events.c.id)
+        .where(events.c.status == EventStatus.received, events.c.enqueued_at.is_(None))
+        .order_by(events.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    claimed = db.session.scalars(
+        events.update()
+        .where(events.c.id.in_(waiting.scalar_subquery()))
+        .values(enqueued_at=utcnow())
+        .returning(events.c.id)
+    )
+    return sorted(claimed)
 
 
 def mark_queued(event_ids: list[int]) -> None:
@@ -444,11 +470,6 @@ def replay_failed(actor: str | None = None, limit: int = 5000) -> list[int]:
 
 def _replay_note(actor: str | None) -> str:
     return f"replayed by {actor or 'an admin'} at {utcnow():%Y-%m-%d %H:%M:%S} UTC"
-
-
-def queue_events(event_ids: list[int]) -> list[int]:
-    """After the commit: queue each event; returns the ids that made it onto the queue."""
-    return [event_id for event_id in event_ids if queue_event(event_id) is not None]
 
 
 def unqueued_event_ids(*, grace: timedelta = timedelta(seconds=30)) -> list[int]:

@@ -120,6 +120,10 @@ def run_jobs(app: Flask, queue: str = "emails") -> int:
     from jobs import runtime
 
     runtime.use_app(app)
+    if queue == "webhooks":
+        from jobs.dispatcher import dispatch_all
+
+        dispatch_all()
     with app.app_context():
         jobs = queues.queue(queue)
     connection = jobs.connection

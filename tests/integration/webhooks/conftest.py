@@ -173,12 +173,27 @@ def event_job_id(webhook_app):
 
 
 @pytest.fixture
+def dispatch(webhook_app):
+    """One dispatcher pass over every stored event waiting; returns how many were queued."""
+    from jobs import dispatcher, runtime
+
+    def run() -> int:
+        runtime.use_app(webhook_app)
+        return dispatcher.dispatch_all()
+
+    yield run
+    runtime.use_app(None)
+
+
+@pytest.fixture
 def run_worker(webhook_app, webhook_queue, redis_conn):
-    """Run the queued webhook jobs with a real RQ SimpleWorker in this process, then stop."""
-    from jobs import runtime
+    """Dispatch the stored events, then run the queued webhook jobs with a real RQ SimpleWorker
+    in this process until the queue is empty (what a burst worker does)."""
+    from jobs import dispatcher, runtime
 
     def run() -> None:
         runtime.use_app(webhook_app)
+        dispatcher.dispatch_all()
         SimpleWorker([webhook_queue], connection=redis_conn).work(burst=True)
 
     yield run

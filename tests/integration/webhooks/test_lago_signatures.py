@@ -37,8 +37,8 @@ def assert_refused(app, response, reason_part: str) -> None:
     assert failure.ip == "127.0.0.1"
 
 
-def test_a_jwt_signed_delivery_is_stored_queued_and_acknowledged(
-    webhook_app, client, connect_lago, lago_keys, webhook_queue, event_job_id
+def test_a_jwt_signed_delivery_is_stored_acknowledged_then_dispatched(
+    webhook_app, client, connect_lago, lago_keys, webhook_queue, event_job_id, dispatch
 ):
     connect_lago("jwt")
     body = lago_body("customer.updated", lago_id="cus-1")
@@ -57,10 +57,13 @@ def test_a_jwt_signed_delivery_is_stored_queued_and_acknowledged(
     assert (event.object_type, event.object_key) == ("customer", "cus-1")
     assert event.body == body.decode()
     assert event.status is EventStatus.received
-    assert event.enqueued_at is not None
     assert event.headers["X-Lago-Signature"] == "[removed]"
     assert event.headers["X-Lago-Unique-Key"] == "key-1"
     assert headers["X-Lago-Signature"] not in str(event.headers)
+    assert event.enqueued_at is None and webhook_queue.count == 0  # the request only stores
+
+    assert dispatch() == 1
+    assert events(webhook_app)[0].enqueued_at is not None
     assert webhook_queue.job_ids == [event_job_id(event.id)]
     job = webhook_queue.fetch_job(event_job_id(event.id))
     assert job.func_name == "jobs.webhooks.process_event"
@@ -220,7 +223,7 @@ def test_without_a_connection_lago_is_told_to_retry(webhook_app, client, lago_ke
 
 
 def test_the_same_unique_key_is_stored_and_queued_once(
-    webhook_app, client, connect_lago, lago_keys, webhook_queue
+    webhook_app, client, connect_lago, lago_keys, webhook_queue, dispatch
 ):
     connect_lago("jwt")
     body = lago_body()
@@ -229,6 +232,7 @@ def test_the_same_unique_key_is_stored_and_queued_once(
     assert answers == [200, 200, 200]
     [event] = events(webhook_app)
     assert event.duplicates == 2
+    assert dispatch() == 1
     assert webhook_queue.count == 1
 
 

@@ -209,9 +209,10 @@ def test_the_sweeper_requeues_an_event_whose_worker_died(
 
 
 def test_an_event_whose_job_vanished_is_queued_again_within_minutes(
-    webhook_app, client, hmac_connected, registry, run_worker, redis_conn, webhook_queue
+    webhook_app, client, hmac_connected, registry, run_worker, redis_conn, webhook_queue, dispatch
 ):
     deliver(client)
+    dispatch()
     event = the_event(webhook_app)
     assert event.status is EventStatus.received and event.enqueued_at is not None
     redis_conn.flushdb()  # the job is gone; the inbox still says "queued"

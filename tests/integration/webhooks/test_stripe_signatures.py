@@ -38,7 +38,7 @@ def rows(app, model):
 
 @pytest.mark.parametrize("secret", [STRIPE_SECRET, STRIPE_OLD_SECRET])
 def test_either_secret_is_accepted_during_rotation(
-    webhook_app, client, webhook_queue, event_job_id, secret
+    webhook_app, client, webhook_queue, event_job_id, dispatch, secret
 ):
     body = stripe_body()
     response = client.post(URL, data=body, headers=signed(body, secret))
@@ -52,6 +52,7 @@ def test_either_secret_is_accepted_during_rotation(
     assert (event.object_type, event.object_key) == ("payment_method", "pm_123")
     assert event.headers["Stripe-Signature"] == "[removed]"
     assert event.status is EventStatus.received
+    assert dispatch() == 1
     assert webhook_queue.job_ids == [event_job_id(event.id)]
 
 
@@ -102,12 +103,13 @@ def test_a_malformed_header_is_refused(webhook_app, client):
     assert "Unable to extract" in refused(webhook_app, client.post(URL, data=body, headers=headers))
 
 
-def test_the_same_event_id_is_stored_once(webhook_app, client, webhook_queue):
+def test_the_same_event_id_is_stored_once(webhook_app, client, webhook_queue, dispatch):
     body = stripe_body("evt_dup")
     for _ in range(3):
         assert client.post(URL, data=body, headers=signed(body)).status_code == 200
     [event] = rows(webhook_app, WebhookEvent)
     assert event.duplicates == 2
+    assert dispatch() == 1
     assert webhook_queue.count == 1
 
 
