@@ -79,6 +79,8 @@ def from_environment(instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": _int("PIER_MAX_BODY_BYTES", 1024 * 1024),
         "WEBHOOK_MAX_BYTES": _int("PIER_WEBHOOK_MAX_BYTES", 256 * 1024),
         "STRIPE_WEBHOOK_SECRETS": _list(env.get("STRIPE_WEBHOOK_SECRETS")),
+        "PDF_CACHE_DIR": env.get("PIER_PDF_CACHE_DIR") or str(Path(instance_path) / "pdfs"),
+        "PDF_CACHE_BYTES": _int("PIER_PDF_CACHE_BYTES", 512 * 1024 * 1024),
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), production),
         "REMEMBER_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), production),
         "SESSION_COOKIE_HTTPONLY": True,

@@ -9,8 +9,10 @@ import logging
 import os
 import random
 import ssl
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -27,16 +29,19 @@ from portal.lago.errors import (
     LagoFeatureUnavailable,
     LagoNotAllowed,
     LagoPreviewUnavailable,
+    LagoTimeout,
     LagoTLSError,
     LagoUnexpectedResponse,
 )
 from portal.lago.retry import IDEMPOTENT_METHODS, RETRY_STATUSES, RetryPolicy
 from portal.lago.types import (
     BillableMetric,
+    CreditNote,
     Customer,
     CustomerUsage,
     Health,
     Invoice,
+    InvoiceDetail,
     InvoicePreview,
     MrrPoint,
     NoUsageYet,
@@ -58,6 +63,8 @@ T = TypeVar("T")
 Params = Mapping[str, Any]
 DEFAULT_PER_PAGE = 100
 SIGNATURE_ALGOS = ("jwt", "hmac")
+FILE_CHUNK_BYTES = 64 * 1024
+FILE_REDIRECTS = 5
 
 
 def segment(value: str) -> str:
@@ -143,6 +150,7 @@ class LagoClient:
         timeout = httpx.Timeout(
             connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout
         )
+        self._timeout = timeout
         self._http = httpx.Client(
             headers=headers,
             timeout=timeout,
@@ -150,6 +158,17 @@ class LagoClient:
             verify=True if transport is not None else _ssl_context(verify),
             follow_redirects=False,
         )
+        # Files behind Lago's `file_url` are public signed links (often redirected to object
+        # storage): fetched without the API key, so the key never leaves for another host.
+        self._files = httpx.Client(
+            headers={"User-Agent": user_agent},
+            timeout=timeout,
+            transport=transport,
+            verify=True if transport is not None else _ssl_context(verify),
+            follow_redirects=True,
+            max_redirects=FILE_REDIRECTS,
+        )
+        self._deadlines = threading.local()
 
     def __repr__(self) -> str:
         return f"LagoClient({self.api_url!r})"
@@ -163,6 +182,41 @@ class LagoClient:
     def close(self) -> None:
         """Close the pooled connections."""
         self._http.close()
+        self._files.close()
+
+    @contextmanager
+    def deadline(self, seconds: float) -> Iterator[None]:
+        """Every call made inside the block, retries and waits included, ends within `seconds`
+        (a call that would pass it raises `LagoTimeout`). Nested blocks keep the earlier end."""
+        ends = time.monotonic() + seconds
+        outer = getattr(self._deadlines, "ends", None)
+        self._deadlines.ends = ends if outer is None else min(outer, ends)
+        try:
+            yield
+        finally:
+            self._deadlines.ends = outer
+
+    def _remaining(self, label: str) -> float | None:
+        """Seconds left before this thread's deadline (None: no deadline); raises when spent."""
+        ends = getattr(self._deadlines, "ends", None)
+        if ends is None:
+            return None
+        left = ends - time.monotonic()
+        if left <= 0:
+            raise LagoTimeout(
+                "Lago took too long to answer.", phase="deadline", details={"request": label}
+            )
+        return left
+
+    def _timeout_within(self, left: float | None) -> httpx.Timeout:
+        if left is None:
+            return self._timeout
+        return httpx.Timeout(
+            connect=min(self._timeout.connect or left, left),
+            read=min(self._timeout.read or left, left),
+            write=min(self._timeout.write or left, left),
+            pool=min(self._timeout.pool or left, left),
+        )
 
     # -- HTTP plumbing -------------------------------------------------------------------------
 
@@ -204,8 +258,11 @@ class LagoClient:
     ) -> httpx.Response:
         attempt = 0
         while True:
+            timeout = self._timeout_within(self._remaining(label))
             try:
-                response = self._http.request(method, url, params=params, content=content)
+                response = self._http.request(
+                    method, url, params=params, content=content, timeout=timeout
+                )
             except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 error = error_for_transport(exc)
                 if not (retryable and error.transient and attempt < self.retry.max_retries):
@@ -222,6 +279,11 @@ class LagoClient:
                 reason = f"HTTP {status}"
                 response.close()
             attempt += 1
+            left = self._remaining(label)
+            if left is not None and delay >= left:
+                raise LagoTimeout(
+                    "Lago took too long to answer.", phase="deadline", details={"request": label}
+                )
             log.warning("Lago %s failed (%s); retry %d in %.2fs", label, reason, attempt, delay)
             self._sleep(delay)
 
@@ -475,6 +537,57 @@ class LagoClient:
         if external_customer_id:
             query["external_customer_id"] = external_customer_id
         return self._all("/invoices", "invoices", Invoice.from_api, per_page=per_page, params=query)
+
+    def get_invoice_detail(self, lago_id: str) -> InvoiceDetail:
+        """One invoice with its fees, credits, taxes and the customer printed on it."""
+        path = f"/invoices/{segment(lago_id)}"
+        return self._one("GET", path, "invoice", InvoiceDetail.from_api)
+
+    def download_invoice(self, lago_id: str) -> Invoice | None:
+        """POST /invoices/{id}/download: the invoice with its `file_url` once the PDF exists;
+        None while Lago generates it (it answers an empty 200, then sends `invoice.generated`).
+        Only finalized invoices can be downloaded (others are `LagoNotFound`)."""
+        path = f"/invoices/{segment(lago_id)}/download"
+        body = self.request("POST", path, idempotent=True)
+        if body is None:
+            return None
+        return _parse(_member(body, "invoice"), Invoice.from_api, "invoice")
+
+    @contextmanager
+    def open_file(self, url: str) -> Iterator[Iterator[bytes]]:
+        """Stream a file Lago links to (`file_url`) in chunks, following its redirects; the
+        body is never held whole in memory. Transport failures and non-2xx are `LagoError`s."""
+        if not url.lower().startswith(("http://", "https://")):
+            raise LagoUnexpectedResponse("Lago sent a file address Pier cannot fetch.")
+        label = "GET file"
+        timeout = self._timeout_within(self._remaining(label))
+        try:
+            with self._files.stream("GET", url, timeout=timeout) as response:
+                if not 200 <= response.status_code < 300:
+                    response.read()
+                    raise error_for_response(response)
+                yield self._chunks(response, label)
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise error_for_transport(exc) from exc
+
+    def _chunks(self, response: httpx.Response, label: str) -> Iterator[bytes]:
+        for chunk in response.iter_bytes(FILE_CHUNK_BYTES):
+            self._remaining(label)
+            yield chunk
+
+    def list_credit_notes(
+        self, external_customer_id: str, *, per_page: int = DEFAULT_PER_PAGE
+    ) -> list[CreditNote]:
+        """A customer's credit notes."""
+        params = {"external_customer_id": external_customer_id}
+        return self._all(
+            "/credit_notes", "credit_notes", CreditNote.from_api, per_page=per_page, params=params
+        )
+
+    def get_credit_note(self, lago_id: str) -> CreditNote:
+        """One credit note by its Lago id."""
+        path = f"/credit_notes/{segment(lago_id)}"
+        return self._one("GET", path, "credit_note", CreditNote.from_api)
 
     def get_current_usage(
         self, external_customer_id: str, external_subscription_id: str

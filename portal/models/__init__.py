@@ -6,6 +6,7 @@ from portal.models.billing import BillingConnection, Plan, Provider, WebhookAlgo
 from portal.models.inbox import EventSource, EventStatus, SignatureFailure, WebhookEvent
 from portal.models.mirror import (
     BillingAccount,
+    CreditNoteMirror,
     DunningState,
     EmailLog,
     InvoiceMirror,
@@ -18,6 +19,7 @@ from portal.models.user import User
 
 __all__ = [
     "BillingAccount",
+    "CreditNoteMirror",
     "DunningState",
     "EmailLog",
     "EventSource",
