@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 from babel.numbers import get_currency_precision
 from flask_wtf import FlaskForm
-from wtforms import SearchField, SelectField, StringField
+from wtforms import SearchField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from portal.invoices.listing import Cursor, Filters, Standing
@@ -23,7 +23,8 @@ class InvoiceFilterForm(FlaskForm):
 
     status = SelectField(
         "Status",
-        choices=[("", "Any status")] + [(s.value, s.label) for s in Standing],
+        choices=[SelectChoice("", "Any status")]
+        + [SelectChoice(s.value, s.label) for s in Standing],
         validators=[Optional()],
         validate_choice=False,
     )
@@ -75,6 +76,8 @@ class InvoiceFilterForm(FlaskForm):
         if not raw:
             return None
         try:
+            if len(raw) != 10:
+                raise ValueError(raw)
             return date.fromisoformat(raw)
         except ValueError:
             field.errors = ["Enter a date as YYYY-MM-DD, for example 2025-03-31."]

@@ -78,7 +78,7 @@ class Cursor:
     def parse(cls, token: str) -> Cursor:
         """Raises ValueError for anything but `YYYY-MM-DD.<id>`."""
         day, _, ident = token.partition(".")
-        if not ident.isdigit() or len(ident) > 18:
+        if len(day) != 10 or not ident.isdigit() or len(ident) > 18:
             raise ValueError(token)
         issued = date.fromisoformat(day)
         return cls(datetime(issued.year, issued.month, issued.day, tzinfo=UTC), int(ident))

@@ -14,7 +14,17 @@ PUBLIC = {
     "webhooks.stripe",  # signed by Stripe, not by a session
 }
 SIGNED_IN = {"auth.logout", "account.profile", "account.password", "home.switch"}
-MEMBER = {"team.index", "operations.status", "subscription.refresh"}
+MEMBER = {
+    "team.index",
+    "operations.status",
+    "subscription.refresh",
+    "invoices.index",
+    "invoices.detail",
+    "invoices.invoice_lines",
+    "invoices.download",
+    "invoices.pdf_status",
+    "invoices.pdf",
+}
 BILLING = {
     "team.invite",
     "team.revoke",
