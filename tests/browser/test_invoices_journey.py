@@ -22,7 +22,12 @@ from tests.integration.subscription.conftest import (  # noqa: F401
 
 
 def test_find_an_invoice_by_filter_and_download_its_pdf(
-    app, pdfs_on_request, subscribed, add_invoice, page: Page, tmp_path: Path
+    app,
+    pdfs_on_request,  # noqa: F811
+    subscribed,  # noqa: F811
+    add_invoice,  # noqa: F811
+    page: Page,
+    tmp_path: Path,
 ):
     for n in range(3):
         add_invoice(subscribed.id, f"2024-0{n + 1}-15", 990, number=f"OLD-{n}")
