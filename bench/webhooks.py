@@ -240,19 +240,17 @@ def traffic(
 
 @contextlib.contextmanager
 def gunicorn(env: dict[str, str], port: int, args: argparse.Namespace):
-    """The portal under gunicorn on loopback, stopped afterwards."""
+    """The portal under gunicorn with the project's gunicorn.conf.py, on loopback, stopped after."""
+    threads = 1 if args.worker_class == "sync" else args.threads
+    env = env | {
+        "PIER_BIND": f"{HOST}:{port}",
+        "PIER_WORKERS": str(args.workers),
+        "PIER_THREADS": str(threads),
+    }
     command = [
         sys.executable,
         "-m",
         "gunicorn",
-        "--workers",
-        str(args.workers),
-        "--worker-class",
-        args.worker_class,
-        "--threads",
-        str(args.threads),
-        "--bind",
-        f"{HOST}:{port}",
         "--keep-alive",
         "30",
         "--backlog",

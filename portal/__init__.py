@@ -9,6 +9,7 @@ import uuid
 from flask import Flask, g, request
 
 from portal import config as settings
+from portal import inputs
 from portal.extensions import csrf, db, limiter, login_manager, migrate
 
 
@@ -37,13 +38,17 @@ def create_app(config: dict | None = None) -> Flask:
         os.makedirs(app.instance_path, exist_ok=True)
 
     _init_extensions(app)
+    inputs.init_app(app)
     _register_blueprints(app)
     _register_request_hooks(app)
     _register_cli(app)
 
-    from portal import templating
+    from portal import csp, templating
+    from portal.billing import outage
 
     templating.init_app(app)
+    outage.init_app(app)
+    csp.init_app(app)
     return app
 
 
@@ -53,7 +58,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
-    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", False)
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 1})
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)
@@ -73,6 +78,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.invoices import bp as invoices_bp
     from portal.operations import bp as operations_bp
     from portal.organisation import bp as organisation_bp
+    from portal.plans import bp as plans_bp
     from portal.subscription import bp as subscription_bp
     from portal.team import bp as team_bp
     from portal.webhooks import bp as webhooks_bp
@@ -89,6 +95,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(operations_bp, url_prefix="/operations")
     app.register_blueprint(subscription_bp, url_prefix="/subscription")
     app.register_blueprint(invoices_bp, url_prefix="/invoices")
+    app.register_blueprint(plans_bp, url_prefix="/plans")
 
 
 def _register_request_hooks(app: Flask) -> None:

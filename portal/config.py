@@ -33,8 +33,40 @@ def _int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}.") from exc
 
 
+def _seconds(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number of seconds, not {raw!r}.") from exc
+    if not value > 0:
+        raise ConfigError(f"{name} must be more than 0 seconds, not {raw!r}.")
+    return value
+
+
 def _list(value: str | None) -> list[str]:
     return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
+WEBHOOK_MAX_BYTES_DEFAULT = 256 * 1024
+
+
+def webhook_max_bytes() -> int:
+    """The largest webhook body Pier accepts (PIER_WEBHOOK_MAX_BYTES)."""
+    return _int("PIER_WEBHOOK_MAX_BYTES", WEBHOOK_MAX_BYTES_DEFAULT)
+
+
+def webhook_header_limit(max_body_bytes: int) -> int:
+    """The largest request header field that carries a signature of such a body.
+
+    Lago's JWT signature carries the body as its `data` claim: the body is JSON-escaped (quotes
+    and backslashes doubled; half again covers any realistic body), then base64url-encoded
+    (4/3), and joined to the token's header and an RSA signature of up to 4096 bits.
+    """
+    escaped = max_body_bytes * 3 // 2
+    return -(-escaped * 4 // 3) + 4096
 
 
 def default_sqlite_url(instance_path: str) -> str:
@@ -77,10 +109,16 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_TIMEOUT": _int("MAIL_TIMEOUT", 10),
         "LOGIN_RATE_LIMIT": env.get("PIER_LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
         "MAX_CONTENT_LENGTH": _int("PIER_MAX_BODY_BYTES", 1024 * 1024),
-        "WEBHOOK_MAX_BYTES": _int("PIER_WEBHOOK_MAX_BYTES", 256 * 1024),
+        "WEBHOOK_MAX_BYTES": webhook_max_bytes(),
+        "LAGO_REQUEST_DEADLINE": _seconds("PIER_LAGO_REQUEST_DEADLINE", 3.0),
+        "LAGO_BREAKER_FAILURES": max(1, _int("PIER_LAGO_BREAKER_FAILURES", 5)),
+        "LAGO_BREAKER_WINDOW": _seconds("PIER_LAGO_BREAKER_WINDOW", 60.0),
+        "LAGO_BREAKER_COOLDOWN": _seconds("PIER_LAGO_BREAKER_COOLDOWN", 30.0),
         "STRIPE_WEBHOOK_SECRETS": _list(env.get("STRIPE_WEBHOOK_SECRETS")),
         "PDF_CACHE_DIR": env.get("PIER_PDF_CACHE_DIR") or str(Path(instance_path) / "pdfs"),
         "PDF_CACHE_BYTES": _int("PIER_PDF_CACHE_BYTES", 512 * 1024 * 1024),
+        "STRIPE_PUBLISHABLE_KEY": env.get("STRIPE_PUBLISHABLE_KEY", ""),
+        "STRIPE_JS_URL": env.get("STRIPE_JS_URL", "https://js.stripe.com/v3/"),
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), production),
         "REMEMBER_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), production),
         "SESSION_COOKIE_HTTPONLY": True,

@@ -27,6 +27,7 @@ MESSAGES = {
     410: ("Gone", "This link is no longer valid."),
     413: ("Too large", "What you sent is larger than Pier accepts. Send something smaller."),
     429: ("Slow down", "Too many attempts in a short time. Wait a minute, then try again."),
+    503: ("Unavailable", "Pier cannot do this right now. Try again in a minute."),
     500: (
         "Something went wrong",
         "Pier hit an unexpected problem. It has been logged; please try again in a moment.",

@@ -2,13 +2,21 @@
 
 A page template names each swappable region as a Jinja block whose name is the
 element id with dashes turned into underscores. A plain request gets the whole
-page; an htmx request that targets one of those ids gets only that block.
+page. An htmx request gets one region alone only when the view declares that
+region among its `fragments` and the request targets it; the region is then cut
+from the page rendered in full for this request, so it holds exactly what the page
+would show (a region the page hides from this viewer is never sent). Any other
+target gets the whole page, as a plain request would.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask import Response, current_app, make_response, redirect, render_template, request, url_for
 from jinja2 import Template
+
+VARY = ("HX-Request", "HX-Target")
 
 
 def is_htmx() -> bool:
@@ -16,34 +24,75 @@ def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def target_block() -> str | None:
-    """The block an htmx request targets, from HX-Target, when it is a partial swap."""
+def target_id() -> str | None:
+    """The element id an htmx request targets, from HX-Target, when it is a partial swap."""
     if not is_htmx() or request.headers.get("HX-Boosted") == "true":
         return None
-    target = request.headers.get("HX-Target")
-    return target.replace("-", "_") if target else None
+    return request.headers.get("HX-Target") or None
+
+
+def block_name(element_id: str) -> str:
+    """The block that renders an element: its id with dashes turned into underscores."""
+    return element_id.replace("-", "_")
+
+
+def _template_context(context: dict) -> dict:
+    ctx = dict(context)
+    current_app.update_template_context(ctx)
+    return ctx
 
 
 def render_block(template_name: str, block: str, **context) -> str:
     """Render one named block of a template with the full template context."""
     env = current_app.jinja_env
     template: Template = env.get_template(template_name)
-    ctx = dict(context)
-    current_app.update_template_context(ctx)
     render = template.blocks[block]
-    return env.concat(render(template.new_context(ctx)))  # type: ignore[attr-defined]
+    return env.concat(render(template.new_context(_template_context(context))))  # type: ignore[attr-defined]
 
 
-def render_page(template_name: str, *, status: int = 200, block: str | None = None, **context):
-    """The whole page, or only the block an htmx request targets."""
-    wanted = block or target_block()
+def render_fragment(template_name: str, block: str, **context) -> str | None:
+    """The block as it appears in the whole page rendered with this context, or None when
+    the page does not show it (a block behind an `{% if %}` that is false for this viewer)."""
     env = current_app.jinja_env
-    if wanted and wanted in env.get_template(template_name).blocks:
-        body = render_block(template_name, wanted, **context)
-    else:
+    template: Template = env.get_template(template_name)
+    page = template.new_context(_template_context(context))
+    if block not in page.blocks:
+        return None
+    render, shown = page.blocks[block][0], []
+
+    def capture(block_context):
+        parts = list(render(block_context))
+        shown.append(env.concat(parts))  # type: ignore[attr-defined]
+        yield from parts
+
+    page.blocks[block][0] = capture
+    env.concat(template.root_render_func(page))  # type: ignore[attr-defined]
+    return shown[0] if shown else None
+
+
+def render_page(
+    template_name: str,
+    *,
+    status: int = 200,
+    fragments: Iterable[str] = (),
+    block: str | None = None,
+    **context,
+):
+    """The whole page, or the one declared fragment an htmx request targets.
+
+    `fragments` are the element ids htmx may fetch alone from this view; `block` makes the
+    view answer that block alone whatever the request says (for fragment-only endpoints).
+    """
+    target = target_id()
+    body = None
+    if block:
+        body = render_block(template_name, block, **context)
+    elif target and target in set(fragments):
+        body = render_fragment(template_name, block_name(target), **context)
+    if body is None:
         body = render_template(template_name, **context)
     response = make_response(body, status)
-    response.vary.add("HX-Request")
+    response.vary.update(VARY)
     return response
 
 

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from portal import create_app
+from portal.auth.session import open_session
 from portal.extensions import db
 from portal.models import Membership, Role, Tenant, User
 from tests import servers
@@ -199,11 +200,12 @@ def make_person(app):
 
 
 def log_in(client: PierClient, person: Person) -> PierClient:
-    """Put the person's session in the client, as a successful log-in does."""
+    """Open a session for the person and put its key in the client, as a successful log-in does."""
     with client.application.app_context():
-        version = db.session.get(User, person.id).session_version
+        _, key = open_session(db.session.get(User, person.id), remember=False)
+        db.session.commit()
     with client.session_transaction() as session:
-        session["_user_id"] = f"{person.id}:{version}"
+        session["_user_id"] = key
         session["_fresh"] = True
     return client
 

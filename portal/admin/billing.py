@@ -98,7 +98,8 @@ def _input(form, connection) -> ConnectionInput:
         api_key=api_key.strip(),
         webhook_algorithm=WebhookAlgorithm(form.webhook_algorithm.data),
         hmac_key=hmac_key.strip() if hmac_key else None,
-        public_key=(form.public_key.data or "").strip() or None,
+        # Validation turned a pasted key into its PEM; a blank field stays blank.
+        public_key=form.public_key.data if (form.public_key.data or "").strip() else None,
         issuer=(form.issuer.data or "").strip() or None,
     )
 

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    HiddenField,
     IntegerField,
     PasswordField,
     RadioField,
@@ -19,6 +20,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
+from portal.lago.webhook_key import UnreadableKey, read_public_key
 from portal.models import Provider, WebhookAlgorithm
 
 CURRENCY = Regexp(r"^[A-Z]{3}$", message="Use a three-letter currency code such as USD or EUR.")
@@ -54,9 +56,7 @@ class ConnectionForm(FlaskForm):
         default=WebhookAlgorithm.jwt.value,
     )
     hmac_key = PasswordField("HMAC key", validators=[Length(max=200)])
-    public_key = TextAreaField(
-        "Public key (PEM, optional)", validators=[Optional(), Length(max=10_000)]
-    )
+    public_key = TextAreaField("Public key (optional)", validators=[Optional(), Length(max=10_000)])
     issuer = StringField("Expected issuer", validators=[Optional(), Length(max=500), HttpURL()])
 
     def __init__(self, *args, has_saved_key: bool = False, has_saved_hmac: bool = False, **kwargs):
@@ -73,10 +73,17 @@ class ConnectionForm(FlaskForm):
             raise ValidationError("Paste the HMAC key from Lago › Developers › Webhooks.")
 
     def validate_public_key(self, field):
-        if field.data and "BEGIN PUBLIC KEY" not in field.data:
-            raise ValidationError(
-                "Paste the whole PEM, from -----BEGIN PUBLIC KEY----- to the end."
-            )
+        if field.data and field.data.strip():
+            try:
+                field.data = read_public_key(field.data)
+            except UnreadableKey as exc:
+                raise ValidationError(str(exc)) from exc
+
+
+class TrustIssuerForm(FlaskForm):
+    """Trust the issuer that Lago's webhooks signed with the saved key carry."""
+
+    issuer = HiddenField(validators=[DataRequired(), Length(max=500)])
 
 
 class BehaviourForm(FlaskForm):

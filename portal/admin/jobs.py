@@ -99,7 +99,13 @@ def jobs():
         stats, problem = [_stats(name) for name in QUEUES], None
     except (RedisError, OSError):
         stats, problem = [], "Redis is unavailable, so the queues cannot be read right now."
-    return render_page("admin/jobs.html", stats=stats, problem=problem, confirm=ConfirmForm())
+    return render_page(
+        "admin/jobs.html",
+        fragments={"job-queues"},
+        stats=stats,
+        problem=problem,
+        confirm=ConfirmForm(),
+    )
 
 
 def _retry(name: str, job_ids: list[str] | None):

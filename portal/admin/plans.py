@@ -11,7 +11,7 @@ from portal.access import platform_admin_required
 from portal.admin import bp
 from portal.admin.forms import NewPlanForm, PlanForm
 from portal.auth.forms import ConfirmForm
-from portal.billing import catalogue
+from portal.billing import catalogue, outage
 from portal.billing.connection import NotConnected, get_connection, lago_client
 from portal.extensions import db
 from portal.htmx import is_htmx, redirect_to, render_page
@@ -26,25 +26,37 @@ def _lago_rows():
     except NotConnected as exc:
         return None, exc.message
     except LagoError as exc:
-        return None, f"{exc.message} {exc.hint}"
+        return None, outage.sentence(exc)
 
 
 @bp.route("/plans")
 @platform_admin_required
 def plans():
-    """Lago's plans next to Pier's catalogue, with what differs."""
-    rows, lago_error = _lago_rows()
+    """Pier's catalogue at once; the comparison with Lago loads lazily (`plans_lago`)."""
     connection = get_connection()
     return render_page(
         "admin/plans.html",
-        rows=rows,
-        lago_error=lago_error,
         plans=catalogue.pier_plans(),
         connection=connection,
         confirm=ConfirmForm(),
         new_plan=NewPlanForm(
             formdata=None, currency=connection.default_currency if connection else "USD"
         ),
+    )
+
+
+@bp.route("/plans/lago")
+@platform_admin_required
+def plans_lago():
+    """The comparison with Lago's plans, or why Lago could not be read."""
+    rows, lago_error = _lago_rows()
+    return render_page(
+        "admin/plans.html",
+        block="lago_plans",
+        rows=rows,
+        lago_error=lago_error,
+        connection=get_connection(),
+        confirm=ConfirmForm(),
     )
 
 
@@ -65,7 +77,7 @@ def plans_sync():
         return redirect_to("admin.plans")
     except LagoError as exc:
         db.session.rollback()
-        flash(f"Plans were not synced: {exc.message} {exc.hint}", "error")
+        flash(f"Plans were not synced: {outage.sentence(exc)}", "error")
         return redirect_to("admin.plans")
     db.session.commit()
     flash(f"Plans synced: {result.summary()}.", "success")
@@ -100,17 +112,14 @@ def plans_create():
             )
         except LagoError as exc:
             db.session.rollback()
-            form.code.errors.append(f"{exc.message} {exc.hint}")
+            form.code.errors.append(outage.sentence(exc))
         else:
             db.session.commit()
             flash(f"Plan {plan.title} created in Lago and added to the catalogue.", "success")
             return redirect_to("admin.plans")
-    rows, lago_error = _lago_rows()
     return render_page(
         "admin/plans.html",
         status=422 if is_htmx() else 200,
-        rows=rows,
-        lago_error=lago_error,
         plans=catalogue.pier_plans(),
         connection=connection,
         confirm=ConfirmForm(),

@@ -9,11 +9,13 @@ from portal.access import platform_admin_required
 from portal.admin import bp
 from portal.admin.services import audit_page, platform_counts, recent_tenants
 from portal.auth.forms import ConfirmForm
-from portal.billing.analytics import current_mrr
+from portal.billing import outage
+from portal.billing.analytics import current_mrr, last_known_mrr
 from portal.billing.connection import NotConnected, get_connection
 from portal.extensions import db
 from portal.health.checks import run_checks
 from portal.htmx import redirect_to, render_page
+from portal.inputs import page_number
 from portal.lago import LagoError, LagoFeatureUnavailable
 from portal.models import Notice
 from portal.notify import notices
@@ -52,7 +54,13 @@ def resolve_alert(notice_id: int):
 def health():
     """The health card: database, Redis and Lago, each with its latency."""
     healthy, checks = run_checks()
-    return render_page("admin/index.html", block="health_card", healthy=healthy, checks=checks)
+    return render_page(
+        "admin/index.html",
+        block="health_card",
+        healthy=healthy,
+        checks=checks,
+        lago_outage=outage.current_outage(),
+    )
 
 
 @bp.route("/mrr")
@@ -69,7 +77,9 @@ def mrr():
             "Not available: Lago's revenue analytics are a premium feature of this Lago.",
         )
     except LagoError as exc:
-        figure, reason = None, f"Not available right now: {exc.message}"
+        figure, reason = last_known_mrr(), outage.sentence(exc)
+        if figure is None:
+            reason = f"Not available right now: {reason}"
     return render_page("admin/index.html", block="mrr_card", mrr=figure, mrr_reason=reason)
 
 
@@ -79,10 +89,10 @@ def audit():
     """The audit log, filterable by action and actor."""
     action = request.args.get("action", "").strip()[:80]
     actor = request.args.get("actor", "").strip()[:254]
-    page = request.args.get("page", 1, type=int) or 1
     return render_page(
         "admin/audit.html",
-        entries=audit_page(page=max(page, 1), action=action, actor=actor),
+        fragments={"audit-table"},
+        entries=audit_page(page=page_number(), action=action, actor=actor),
         action=action,
         actor=actor,
     )

@@ -14,11 +14,14 @@ from sqlalchemy.orm import defer
 from portal import audit
 from portal.access import platform_admin_required
 from portal.admin import bp
+from portal.admin.forms import TrustIssuerForm
 from portal.auth.forms import ConfirmForm
+from portal.billing.connection import get_connection
 from portal.extensions import db
 from portal.htmx import redirect_to, render_page
+from portal.inputs import page_number
 from portal.models import EventSource, EventStatus, SignatureFailure, WebhookEvent, utcnow
-from portal.webhooks import inbox
+from portal.webhooks import inbox, issuers
 
 PAGE_SIZE = 50
 WAITING = (EventStatus.received, EventStatus.processing, EventStatus.failed)
@@ -45,6 +48,7 @@ class SourceHealth:
     waiting: int
     oldest_waiting_at: datetime | None
     dead: int
+    wrong_issuer: issuers.IssuerMismatch | None = None
 
     @property
     def signatures_failing(self) -> bool:
@@ -83,6 +87,9 @@ def source_health(source: EventSource) -> SourceHealth:
         waiting=_count(WebhookEvent.source == source, WebhookEvent.status.in_(WAITING)),
         oldest_waiting_at=oldest,
         dead=_count(WebhookEvent.source == source, WebhookEvent.status == EventStatus.dead),
+        wrong_issuer=issuers.issuer_mismatch(get_connection())
+        if source is EventSource.lago
+        else None,
     )
 
 
@@ -121,9 +128,10 @@ def _filters() -> dict[str, str]:
 def webhooks():
     """Health per source and the inbox, newest first."""
     filters = _filters()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number()
     return render_page(
         "admin/webhooks.html",
+        fragments={"webhook-health", "events-table"},
         events=event_page(page=page, **filters),
         health=[source_health(source) for source in EventSource],
         failed=_count(WebhookEvent.status.in_(inbox.REPLAYABLE)),
@@ -133,6 +141,32 @@ def webhooks():
         confirm=ConfirmForm(),
         badge=BADGES,
     )
+
+
+@bp.route("/webhooks/trust-issuer", methods=["POST"])
+@platform_admin_required
+def webhooks_trust_issuer():
+    """Expect the issuer that Lago's webhooks signed with the saved key carry."""
+    form = TrustIssuerForm()
+    connection = get_connection()
+    if connection is None or not form.validate_on_submit():
+        abort(400)
+    issuer = form.issuer.data
+    if issuers.trust_issuer(connection, issuer):
+        db.session.commit()
+        flash(
+            f"Lago's webhooks issued by {issuer} are accepted from now on. Deliveries refused "
+            "before can be sent again from Lago (Developers › Webhooks).",
+            "success",
+        )
+    else:
+        db.session.rollback()
+        flash(
+            "No recent delivery signed with the saved public key carries this issuer, "
+            "so nothing was changed.",
+            "error",
+        )
+    return redirect_to("admin.webhooks")
 
 
 @bp.route("/webhooks/<int:event_id>")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, request, url_for
 from flask_login import current_user, login_required
+from redis.exceptions import RedisError
 
 from portal import audit
 from portal.access import switch_tenant
@@ -20,16 +22,29 @@ from portal.auth.services import (
 )
 from portal.auth.session import sign_in, sign_out
 from portal.billing.customers import sync_after_commit
+from portal.errors import render_error
 from portal.extensions import db, limiter, redis_key
 from portal.htmx import is_htmx, redirect_to, render_page
 from portal.models import User, utcnow
 
+log = logging.getLogger(__name__)
 LOGIN_FAILED = "That email and password do not match an account."
+LOGIN_PAUSED = (
+    "Logging in is paused: Pier cannot count login attempts right now (its Redis is not "
+    "answering). Try again in a minute."
+)
+# The forms htmx posts and swaps in place, by page.
+FORM_FRAGMENTS = {"auth/signup.html": {"signup-form"}, "auth/invitation.html": {"invitation-form"}}
 
 
 def _invalid(template: str, **context):
     """Re-render a form with its errors: 422 for htmx, the page again otherwise."""
-    return render_page(template, status=422 if is_htmx() else 200, **context)
+    return render_page(
+        template,
+        status=422 if is_htmx() else 200,
+        fragments=FORM_FRAGMENTS.get(template, ()),
+        **context,
+    )
 
 
 def _safe_next(default: str) -> str:
@@ -105,6 +120,13 @@ def login():
     return redirect(_safe_next(destination), 303)
 
 
+@bp.errorhandler(RedisError)
+def login_paused(exc: RedisError):
+    """Without Redis the login rate limit cannot hold across workers: refuse rather than guess."""
+    log.warning("login refused: the rate limit storage is unavailable (%s)", exc)
+    return render_error(503, LOGIN_PAUSED)
+
+
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
@@ -112,6 +134,7 @@ def logout():
     form = ConfirmForm()
     if form.validate_on_submit():
         sign_out()
+        db.session.commit()
         flash("You have been logged out.", "info")
     return redirect(url_for("auth.login"), 303)
 

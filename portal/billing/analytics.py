@@ -25,15 +25,27 @@ class Mrr:
     as_of: datetime
 
 
+def _read(key: str) -> Mrr | None:
+    try:
+        cached = redis_connection().get(redis_key("cache", key))
+    except RedisError:
+        return None
+    if not cached:
+        return None
+    data = json.loads(cached)
+    return Mrr(data["amount_cents"], data["currency"], datetime.fromisoformat(data["as_of"]))
+
+
+def last_known_mrr() -> Mrr | None:
+    """The last MRR Lago gave, however old, to show while Lago does not answer."""
+    return _read("mrr_last_known")
+
+
 def current_mrr() -> Mrr:
     """The latest month's MRR from Lago's analytics (raises LagoError / NotConnected)."""
-    try:
-        cached = redis_connection().get(redis_key("cache", "mrr"))
-    except RedisError:
-        cached = None
+    cached = _read("mrr")
     if cached:
-        data = json.loads(cached)
-        return Mrr(data["amount_cents"], data["currency"], datetime.fromisoformat(data["as_of"]))
+        return cached
     connection = get_connection()
     currency = connection.organization_currency if connection else None
     points = lago_client().get_mrr(currency=currency, months=1)
@@ -43,16 +55,12 @@ def current_mrr() -> Mrr:
         (latest.currency if latest else None) or currency or "USD",
         utcnow(),
     )
+    data = json.dumps(
+        {"amount_cents": mrr.amount_cents, "currency": mrr.currency, "as_of": mrr.as_of.isoformat()}
+    )
     with suppress(RedisError):
-        redis_connection().setex(
-            redis_key("cache", "mrr"),
-            MRR_CACHE_SECONDS,
-            json.dumps(
-                {
-                    "amount_cents": mrr.amount_cents,
-                    "currency": mrr.currency,
-                    "as_of": mrr.as_of.isoformat(),
-                }
-            ),
-        )
+        pipe = redis_connection().pipeline()
+        pipe.setex(redis_key("cache", "mrr"), MRR_CACHE_SECONDS, data)
+        pipe.set(redis_key("cache", "mrr_last_known"), data)
+        pipe.execute()
     return mrr

@@ -22,6 +22,7 @@ from portal.billing.connection import (
 )
 from portal.extensions import db
 from portal.lago import LagoError
+from portal.lago.webhook_key import UnreadableKey, read_public_key
 from portal.models import BillingConnection, Provider, WebhookAlgorithm
 
 lago_cli = AppGroup("lago", help="Connect Pier to Lago.")
@@ -48,16 +49,19 @@ def _fail(message: str) -> None:
 @click.option(
     "--public-key-file",
     type=click.Path(exists=True, dir_okay=False),
-    help="Lago's public key (PEM).",
+    help="Lago's webhook public key: the PEM, or the base64 text Lago serves.",
 )
 @click.option("--issuer", help="The expected JWT issuer (defaults to the URL).")
 def connect(api_url, api_key, provider, webhook_algorithm, hmac_key, public_key_file, issuer):
     """Test the connection, then save it (exit 1 with the reason when the test fails)."""
     if webhook_algorithm == "hmac" and not hmac_key:
         _fail("--webhook-algorithm hmac needs --hmac-key (Lago › Developers › Webhooks).")
-    public_key = Path(public_key_file).read_text() if public_key_file else None
-    if public_key and "BEGIN PUBLIC KEY" not in public_key:
-        _fail("the public key file is not a PEM public key.")
+    public_key = None
+    if public_key_file:
+        try:
+            public_key = read_public_key(Path(public_key_file).read_text(errors="replace"))
+        except UnreadableKey as exc:
+            _fail(f"{public_key_file}: {exc}")
     data = ConnectionInput(
         Provider(provider),
         api_url,

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from portal import audit, crypto
+from portal.billing.outage import lago_breaker
 from portal.extensions import db
 from portal.lago import (
     LagoClient,
@@ -23,6 +24,7 @@ from portal.lago import (
     normalize_api_url,
 )
 from portal.lago.client import segment
+from portal.lago.webhook_key import read_public_key
 from portal.models import BillingConnection, Provider, WebhookAlgorithm, utcnow
 
 
@@ -41,7 +43,7 @@ class ConnectionInput:
     api_key: str
     webhook_algorithm: WebhookAlgorithm = WebhookAlgorithm.jwt
     hmac_key: str | None = None
-    public_key: str | None = None
+    public_key: str | None = None  # as Lago serves it or as pasted; saved as its PEM
     issuer: str | None = None
 
 
@@ -113,7 +115,8 @@ def lago_client() -> LagoClient:
     if cached is None or cached[0] != fingerprint:
         if cached is not None:
             cached[1].close()
-        cached = (fingerprint, build_client(connection.api_url, api_key))
+        breaker = lago_breaker(connection.api_url)
+        cached = (fingerprint, build_client(connection.api_url, api_key, breaker=breaker))
         current_app.extensions["pier_lago"] = cached
     return cached[1]
 
@@ -192,9 +195,9 @@ def save_connection(data: ConnectionInput, report: TestReport) -> BillingConnect
     connection.api_key_encrypted = crypto.encrypt(data.api_key)
     connection.webhook_algorithm = data.webhook_algorithm
     connection.hmac_key_encrypted = crypto.encrypt(data.hmac_key) if data.hmac_key else None
-    connection.webhook_public_key = (
-        data.public_key or report.public_key or connection.webhook_public_key
-    )
+    # Saved as its canonical PEM whatever shape it was given in (UnreadableKey otherwise).
+    pasted = read_public_key(data.public_key) if data.public_key else None
+    connection.webhook_public_key = pasted or report.public_key or connection.webhook_public_key
     connection.webhook_issuer = data.issuer or connection.api_url
     organization = report.organization
     if organization is not None:

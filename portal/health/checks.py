@@ -33,6 +33,7 @@ def lago() -> None:
     """Lago answers its health check (when billing is connected)."""
     from portal import crypto
     from portal.billing.connection import build_client, get_connection
+    from portal.billing.outage import lago_breaker
 
     connection = get_connection()
     if connection is None:
@@ -43,6 +44,7 @@ def lago() -> None:
         max_retries=0,
         connect_timeout=2.0,
         read_timeout=3.0,
+        breaker=lago_breaker(connection.api_url),
     )
     with client:
         client.health()

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from portal.access import current_membership, switch_tenant
 from portal.auth.forms import ConfirmForm
+from portal.billing import outage
 from portal.billing.summary import summarize
 from portal.extensions import db
 from portal.home import bp
@@ -28,12 +29,14 @@ def index():
         return render_page("home/no_tenant.html")
     return render_page(
         "home/index.html",
+        fragments={"billing-summary"},
         membership=membership,
         tenant=membership.tenant,
         now=utcnow(),
         summary=summarize(membership.tenant),
         operation=_operation(membership.tenant_id),
         notices=notices.for_tenant(membership.tenant_id),
+        lago_outage=outage.current_outage(who="The billing system"),
     )
 
 

@@ -11,7 +11,6 @@ from portal.billing.connection import lago_client
 from portal.extensions import redis_connection, redis_key
 from portal.lago import InvoiceDetail
 
-LINES_SECONDS = 5.0  # total time Lago gets to answer while the page waits
 KEEP_SECONDS = 120  # an issued invoice changes rarely: its payment status lives in the mirror
 
 log = logging.getLogger(__name__)
@@ -29,9 +28,7 @@ def invoice_detail(lago_id: str) -> InvoiceDetail:
         kept = None
     if kept:
         return InvoiceDetail.from_api(json.loads(kept))
-    lago = lago_client()
-    with lago.deadline(LINES_SECONDS):
-        detail = lago.get_invoice_detail(lago_id)
+    detail = lago_client().get_invoice_detail(lago_id)  # within the request's deadline
     try:
         redis_connection().set(_key(lago_id), json.dumps(detail.invoice.raw), ex=KEEP_SECONDS)
     except RedisError as error:

@@ -3,7 +3,8 @@
 Lago makes a PDF on request: `download` answers an empty 200 while it generates one, then
 `invoice.generated` arrives and `file_url` is set. Pier fetches that file server-side in
 chunks into its cache (atomic writes, least recently served evicted first), so customers only
-ever see Pier's own link; Lago's file URL and API key never reach the browser.
+ever see Pier's own link; Lago's file URL and API key never reach the browser. The calls to
+Lago keep the request's deadline; the file's bytes then get `FETCH_SECONDS`.
 """
 
 from __future__ import annotations
@@ -21,8 +22,7 @@ from flask import current_app
 from portal.billing.connection import lago_client
 from portal.models import InvoiceMirror
 
-ASK_SECONDS = 8.0  # asking Lago whether the PDF exists
-FETCH_SECONDS = 120.0  # fetching the file itself, whatever its size
+FETCH_SECONDS = 120.0
 SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 SUFFIX = ".pdf"
 
@@ -114,11 +114,10 @@ def fetch(invoice: InvoiceMirror) -> bool:
     if pdfs.has(invoice.lago_id):
         return True
     lago = lago_client()
-    with lago.deadline(ASK_SECONDS):
-        found = lago.download_invoice(invoice.lago_id)
+    found = lago.download_invoice(invoice.lago_id)
     if found is None or not found.file_url:
         return False
-    with lago.deadline(FETCH_SECONDS), lago.open_file(found.file_url) as chunks:
+    with lago.open_file(found.file_url, within=FETCH_SECONDS) as chunks:
         pdfs.store(invoice.lago_id, chunks)
     invoice.file_available = True
     return True
@@ -129,9 +128,6 @@ def check(invoice: InvoiceMirror) -> bool:
     generation) unless the mirror already heard `invoice.generated`."""
     if cache().has(invoice.lago_id):
         return True
-    if not invoice.file_available:
-        lago = lago_client()
-        with lago.deadline(ASK_SECONDS):
-            if not lago.get_invoice(invoice.lago_id).file_url:
-                return False
+    if not invoice.file_available and not lago_client().get_invoice(invoice.lago_id).file_url:
+        return False
     return fetch(invoice)

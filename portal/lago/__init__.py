@@ -1,12 +1,15 @@
 """Pier's Lago client: typed results, plain-sentence errors, safe retries; no Flask here."""
 
+from portal.lago.breaker import CircuitBreaker, MemoryBreakerStore
 from portal.lago.client import DEFAULT_PER_PAGE, LagoClient
+from portal.lago.deadline import current_deadline, lago_deadline
 from portal.lago.errors import (
     LagoAPIError,
     LagoAuthError,
     LagoBadRequest,
     LagoConnectionError,
     LagoConnectionRefused,
+    LagoDeadlineExceeded,
     LagoDNSError,
     LagoError,
     LagoFeatureUnavailable,
@@ -20,6 +23,7 @@ from portal.lago.errors import (
     LagoServerError,
     LagoTimeout,
     LagoTLSError,
+    LagoUnavailable,
     LagoUnexpectedResponse,
     LagoValidationError,
 )
@@ -55,6 +59,10 @@ from portal.lago.types import (
 from portal.lago.urls import normalize_api_url
 
 __all__ = [
+    "CircuitBreaker",
+    "MemoryBreakerStore",
+    "current_deadline",
+    "lago_deadline",
     "DEFAULT_PER_PAGE",
     "Address",
     "BillableMetric",
@@ -75,6 +83,7 @@ __all__ = [
     "LagoConnectionError",
     "LagoConnectionRefused",
     "LagoDNSError",
+    "LagoDeadlineExceeded",
     "LagoError",
     "LagoFeatureUnavailable",
     "LagoForbidden",
@@ -87,6 +96,7 @@ __all__ = [
     "LagoServerError",
     "LagoTLSError",
     "LagoTimeout",
+    "LagoUnavailable",
     "LagoUnexpectedResponse",
     "LagoValidationError",
     "MetricFilter",

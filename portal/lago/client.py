@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import logging
 import os
 import random
 import ssl
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -23,8 +20,11 @@ import httpx
 
 from portal.lago._network import error_for_transport
 from portal.lago._responses import error_for_response, parse_json
+from portal.lago.breaker import CircuitBreaker
+from portal.lago.deadline import Deadline, current_deadline
 from portal.lago.errors import (
     LagoAuthError,
+    LagoDeadlineExceeded,
     LagoError,
     LagoFeatureUnavailable,
     LagoNotAllowed,
@@ -56,6 +56,7 @@ from portal.lago.types import (
     WebhookEndpoint,
 )
 from portal.lago.urls import API_PREFIX, normalize_api_url
+from portal.lago.webhook_key import UnreadableKey, read_public_key
 
 log = logging.getLogger(__name__)
 
@@ -134,11 +135,13 @@ class LagoClient:
         verify: bool | str | os.PathLike[str] | ssl.SSLContext = True,
         user_agent: str = "Pier",
         rng: random.Random | None = None,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         self.api_url = normalize_api_url(api_url)
         self.api_v1_url = self.api_url + API_PREFIX
         self.retry = RetryPolicy(max_retries, backoff_base, backoff_max, rng or random.Random())
         self._sleep = sleep
+        self.breaker = breaker
         headers = {
             "Accept": "application/json",
             "Content-Type": "application/json",
@@ -147,10 +150,10 @@ class LagoClient:
         key = _clean_key(api_key)
         if key:
             headers["Authorization"] = f"Bearer {key}"
+        self._connect_timeout, self._read_timeout = connect_timeout, read_timeout
         timeout = httpx.Timeout(
             connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout
         )
-        self._timeout = timeout
         self._http = httpx.Client(
             headers=headers,
             timeout=timeout,
@@ -168,7 +171,6 @@ class LagoClient:
             follow_redirects=True,
             max_redirects=FILE_REDIRECTS,
         )
-        self._deadlines = threading.local()
 
     def __repr__(self) -> str:
         return f"LagoClient({self.api_url!r})"
@@ -183,40 +185,6 @@ class LagoClient:
         """Close the pooled connections."""
         self._http.close()
         self._files.close()
-
-    @contextmanager
-    def deadline(self, seconds: float) -> Iterator[None]:
-        """Every call made inside the block, retries and waits included, ends within `seconds`
-        (a call that would pass it raises `LagoTimeout`). Nested blocks keep the earlier end."""
-        ends = time.monotonic() + seconds
-        outer = getattr(self._deadlines, "ends", None)
-        self._deadlines.ends = ends if outer is None else min(outer, ends)
-        try:
-            yield
-        finally:
-            self._deadlines.ends = outer
-
-    def _remaining(self, label: str) -> float | None:
-        """Seconds left before this thread's deadline (None: no deadline); raises when spent."""
-        ends = getattr(self._deadlines, "ends", None)
-        if ends is None:
-            return None
-        left = ends - time.monotonic()
-        if left <= 0:
-            raise LagoTimeout(
-                "Lago took too long to answer.", phase="deadline", details={"request": label}
-            )
-        return left
-
-    def _timeout_within(self, left: float | None) -> httpx.Timeout:
-        if left is None:
-            return self._timeout
-        return httpx.Timeout(
-            connect=min(self._timeout.connect or left, left),
-            read=min(self._timeout.read or left, left),
-            write=min(self._timeout.write or left, left),
-            pool=min(self._timeout.pool or left, left),
-        )
 
     # -- HTTP plumbing -------------------------------------------------------------------------
 
@@ -239,13 +207,37 @@ class LagoClient:
             content = json.dumps(body, default=_json_default, separators=(",", ":")).encode()
         label = f"{method} {path}"
         try:
-            response = self._send(method, url, params, content, retryable, label)
-            if not 200 <= response.status_code < 300:
-                raise error_for_response(response)
+            if self.breaker is not None:
+                self.breaker.before_call()
+            try:
+                response = self._send(method, url, params, content, retryable, label)
+                if not 200 <= response.status_code < 300:
+                    raise error_for_response(response)
+            except LagoError as error:
+                if self.breaker is not None:
+                    self.breaker.record(error)
+                raise
+            if self.breaker is not None:
+                self.breaker.record(None)
             return parse_json(response)
         except LagoError as error:
             error.request = label
             raise
+
+    def _timeout_within(self, deadline: Deadline | None) -> httpx.Timeout | None:
+        """This attempt's timeouts, each cut to what is left of the deadline."""
+        if deadline is None:
+            return None
+        if deadline.ran_out():
+            raise LagoDeadlineExceeded(deadline.seconds)
+        left = deadline.left()
+        connect, read = min(self._connect_timeout, left), min(self._read_timeout, left)
+        return httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
+
+    @staticmethod
+    def _fits(delay: float, deadline: Deadline | None) -> bool:
+        """Whether waiting `delay` still leaves time for another attempt."""
+        return deadline is None or delay < deadline.left()
 
     def _send(
         self,
@@ -256,18 +248,24 @@ class LagoClient:
         retryable: bool,
         label: str,
     ) -> httpx.Response:
+        deadline = current_deadline()
         attempt = 0
         while True:
-            timeout = self._timeout_within(self._remaining(label))
+            timeout = self._timeout_within(deadline)
+            options = {} if timeout is None else {"timeout": timeout}
             try:
                 response = self._http.request(
-                    method, url, params=params, content=content, timeout=timeout
+                    method, url, params=params, content=content, **options
                 )
             except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 error = error_for_transport(exc)
+                if deadline is not None and isinstance(error, LagoTimeout) and deadline.ran_out():
+                    error = LagoDeadlineExceeded(deadline.seconds, details=error.details)
                 if not (retryable and error.transient and attempt < self.retry.max_retries):
                     raise error from exc
                 delay = self.retry.backoff(attempt)
+                if not self._fits(delay, deadline):
+                    raise error from exc
                 reason = type(error).__name__
             else:
                 status = response.status_code
@@ -276,14 +274,11 @@ class LagoClient:
                 ):
                     return response
                 delay = self.retry.delay_for_response(attempt, response)
+                if not self._fits(delay, deadline):
+                    return response
                 reason = f"HTTP {status}"
                 response.close()
             attempt += 1
-            left = self._remaining(label)
-            if left is not None and delay >= left:
-                raise LagoTimeout(
-                    "Lago took too long to answer.", phase="deadline", details={"request": label}
-                )
             log.warning("Lago %s failed (%s); retry %d in %.2fs", label, reason, attempt, delay)
             self._sleep(delay)
 
@@ -554,25 +549,29 @@ class LagoClient:
         return _parse(_member(body, "invoice"), Invoice.from_api, "invoice")
 
     @contextmanager
-    def open_file(self, url: str) -> Iterator[Iterator[bytes]]:
+    def open_file(self, url: str, *, within: float) -> Iterator[Iterator[bytes]]:
         """Stream a file Lago links to (`file_url`) in chunks, following its redirects; the
-        body is never held whole in memory. Transport failures and non-2xx are `LagoError`s."""
+        body is never held whole in memory. The answer must start within the current deadline
+        and the whole body arrive within `within` seconds (else `LagoDeadlineExceeded`).
+        Transport failures and non-2xx are `LagoError`s."""
         if not url.lower().startswith(("http://", "https://")):
             raise LagoUnexpectedResponse("Lago sent a file address Pier cannot fetch.")
-        label = "GET file"
-        timeout = self._timeout_within(self._remaining(label))
+        timeout = self._timeout_within(current_deadline())
+        options = {} if timeout is None else {"timeout": timeout}
         try:
-            with self._files.stream("GET", url, timeout=timeout) as response:
+            with self._files.stream("GET", url, **options) as response:
                 if not 200 <= response.status_code < 300:
                     response.read()
                     raise error_for_response(response)
-                yield self._chunks(response, label)
+                yield self._chunks(response, time.monotonic() + within, within)
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise error_for_transport(exc) from exc
 
-    def _chunks(self, response: httpx.Response, label: str) -> Iterator[bytes]:
+    @staticmethod
+    def _chunks(response: httpx.Response, ends: float, within: float) -> Iterator[bytes]:
         for chunk in response.iter_bytes(FILE_CHUNK_BYTES):
-            self._remaining(label)
+            if time.monotonic() > ends:
+                raise LagoDeadlineExceeded(within, details={"request": "GET file"})
             yield chunk
 
     def list_credit_notes(
@@ -752,18 +751,15 @@ class LagoClient:
         return self._one("DELETE", path, "webhook_endpoint", WebhookEndpoint.from_api)
 
     def get_webhook_public_key(self) -> str:
-        """The PEM public key that verifies JWT-signed webhooks."""
+        """The PEM public key that verifies JWT-signed webhooks (Lago serves it base64-encoded)."""
         body = self.request("GET", "/webhooks/json_public_key")
         encoded = _member(body, "webhook").get("public_key")
         try:
-            pem = base64.b64decode(str(encoded), validate=True).decode("ascii")
-        except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+            return read_public_key(encoded if isinstance(encoded, str) else None)
+        except UnreadableKey as exc:
             raise LagoUnexpectedResponse(
-                "Lago sent a webhook public key Pier cannot read."
+                f"Lago sent a webhook public key Pier cannot read. {exc}"
             ) from exc
-        if "-----BEGIN PUBLIC KEY-----" not in pem:
-            raise LagoUnexpectedResponse("Lago sent a webhook public key Pier cannot read.")
-        return pem
 
 
 def _member(body: Any, key: str, kind: type = dict) -> Any:

@@ -93,6 +93,32 @@ class LagoTimeout(LagoConnectionError):
         self.phase = phase
 
 
+class LagoDeadlineExceeded(LagoTimeout):
+    """The time allowed for the call (connect, read, retries and waits together) ran out."""
+
+    default_message = "Lago did not answer in time."
+    default_hint = "Pier stopped waiting so that the page is not held up. Try again in a moment."
+
+    def __init__(self, seconds: float, **kwargs: Any) -> None:
+        kwargs.setdefault("phase", "deadline")
+        shown = f"{seconds:g} second{'s' if seconds != 1 else ''}"
+        super().__init__(f"Lago did not answer within {shown}.", **kwargs)
+        self.seconds = seconds
+
+
+class LagoUnavailable(LagoConnectionError):
+    """Lago failed repeatedly, so calls are refused at once until a probe succeeds.
+
+    `known_at` is the time (UTC) of Lago's last good answer, when one was seen."""
+
+    default_message = "Lago is not answering."
+    default_hint = "Pier tries Lago again by itself in a few seconds."
+
+    def __init__(self, message: str | None = None, *, known_at=None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.known_at = known_at
+
+
 class LagoNotLagoAPI(LagoError):
     """Something answered, but it is not the Lago API (a web page, another service)."""
 

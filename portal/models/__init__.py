@@ -15,7 +15,7 @@ from portal.models.mirror import (
 )
 from portal.models.operation import Operation, OperationState
 from portal.models.tenant import Invitation, Membership, Role, SyncState, Tenant
-from portal.models.user import User
+from portal.models.user import User, UserSession
 
 __all__ = [
     "BillingAccount",
@@ -43,5 +43,6 @@ __all__ = [
     "Tenant",
     "UTCDateTime",
     "User",
+    "UserSession",
     "utcnow",
 ]

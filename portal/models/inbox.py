@@ -75,6 +75,8 @@ class SignatureFailure(db.Model):
     )
     reason: Mapped[str] = mapped_column(sa.String(255), nullable=False)
     ip: Mapped[str | None] = mapped_column(sa.String(45))
+    # The JWT issuer of a delivery refused only for its issuer (its signature verified).
+    issuer: Mapped[str | None] = mapped_column(sa.String(500))
     received_at: Mapped[datetime] = mapped_column(
         UTCDateTime, nullable=False, default=utcnow, index=True
     )

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.extensions import db
-from portal.models.base import Timestamps, UTCDateTime
+from portal.models.base import Timestamps, UTCDateTime, utcnow
 
 
 def password_hash_method() -> str:
@@ -33,7 +33,6 @@ class User(UserMixin, Timestamps, db.Model):
     name: Mapped[str] = mapped_column(sa.String(120), nullable=False, default="")
     timezone: Mapped[str] = mapped_column(sa.String(64), nullable=False, default="UTC")
     is_platform_admin: Mapped[bool] = mapped_column(nullable=False, default=False)
-    session_version: Mapped[int] = mapped_column(nullable=False, default=1)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     memberships = relationship(
@@ -42,14 +41,9 @@ class User(UserMixin, Timestamps, db.Model):
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method=password_hash_method())
-        self.session_version = (self.session_version or 0) + 1
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
-
-    def get_id(self) -> str:
-        # Changing the password bumps the version and signs out other sessions.
-        return f"{self.id}:{self.session_version}"
 
     @classmethod
     def by_email(cls, email: str) -> User | None:
@@ -57,3 +51,26 @@ class User(UserMixin, Timestamps, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"
+
+
+class UserSession(db.Model):
+    """One sign-in on one device: the browser holds its key, Pier only the key's hash."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    remember: Mapped[bool] = mapped_column(nullable=False, default=False)
+    device: Mapped[str] = mapped_column(sa.String(100), nullable=False, default="")
+    ip: Mapped[str | None] = mapped_column(sa.String(45))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user = relationship("User", lazy="joined")
+
+    def __repr__(self) -> str:
+        return f"<UserSession {self.id} user={self.user_id}>"

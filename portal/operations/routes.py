@@ -21,6 +21,7 @@ def status(operation_id: int):
     db.session.commit()
     response = render_page(
         "operations/status.html",
+        fragments={"operation-status"},
         operation=operation,
         overdue=services.overdue(operation),
     )

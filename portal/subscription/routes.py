@@ -7,13 +7,13 @@ from flask_login import current_user
 
 from portal.access import billing_manager_required, member_required
 from portal.auth.forms import ConfirmForm
-from portal.billing import reconcile
+from portal.billing import outage, reconcile
 from portal.billing.connection import NotConnected
 from portal.billing.sentences import for_customer
 from portal.billing.summary import summarize
 from portal.extensions import db
 from portal.htmx import redirect_to, render_page
-from portal.lago import LagoError
+from portal.lago import LagoError, LagoUnavailable
 from portal.operations.runner import execute
 from portal.operations.services import OperationConflict
 from portal.subscription import bp, services
@@ -40,6 +40,10 @@ def refresh():
     except NotConnected:
         db.session.rollback()
         flash("Billing is not connected yet, so there is nothing newer to show.", "error")
+        return redirect_to("home.index")
+    except LagoUnavailable as error:
+        db.session.rollback()
+        flash(outage.not_answering(error.known_at, "The billing system"), "error")
         return redirect_to("home.index")
     except LagoError as error:
         db.session.rollback()

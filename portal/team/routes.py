@@ -23,16 +23,18 @@ from portal.team.services import (
 
 
 def _page(form=None, status=200, invite_link=None, emailed=None):
+    can_invite = g.membership.role.can_manage_billing
     return render_page(
         "team/index.html",
         status=status,
+        fragments={"invite-panel"},
         members=list_members(g.tenant),
-        invitations=open_invitations(g.tenant),
+        invitations=open_invitations(g.tenant) if can_invite else [],
         form=form or InviteForm(formdata=None),
         confirm=ConfirmForm(),
         invite_link=invite_link,
         emailed=emailed,
-        can_invite=g.membership.role.can_manage_billing,
+        can_invite=can_invite,
         is_owner=g.membership.role is Role.owner,
     )
 

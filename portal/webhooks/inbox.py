@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import threading
 import time
 import traceback
@@ -41,6 +42,7 @@ SECRET_HEADERS = frozenset({"x-lago-signature", "stripe-signature"})
 DROPPED_HEADERS = frozenset({"cookie", "authorization", "proxy-authorization"})
 REMOVED = "[removed]"
 SWEEP_LIMIT = 500
+ISSUER_MAX = 500
 # How long a process reuses the saved webhook keys before reading them again.
 KEYS_TTL_SECONDS = 2.0
 
@@ -92,7 +94,7 @@ def receive_lago(raw: bytes, headers, ip: str | None) -> Receipt:
         except NotConfigured as exc:
             return Receipt(503, exc.reason)
         except SignatureRejected as exc:
-            _insert_failure(conn, EventSource.lago, exc.reason, ip)
+            _insert_failure(conn, EventSource.lago, exc.reason, ip, exc.issuer)
             return Receipt(401, exc.reason)
         envelope = describe_lago(raw, headers.get("X-Lago-Unique-Key"))
         return _store(conn, EventSource.lago, envelope, raw, headers)
@@ -170,10 +172,28 @@ def _lago_keys(conn) -> LagoKeys | None:
     return keys
 
 
-def _insert_failure(conn, source: EventSource, reason: str, ip: str | None) -> None:
+def record_refusal(source: EventSource, reason: str, ip: str | None) -> None:
+    """Record a delivery refused before its signature could be checked (e.g. too large)."""
+    _with_connection(lambda conn: _insert_failure(conn, source, reason, ip))
+
+
+def forget_lago_keys() -> None:
+    """Read the saved verification settings again on the next delivery in this process."""
+    current_app.extensions.pop("pier_webhook_keys", None)
+
+
+def _insert_failure(
+    conn, source: EventSource, reason: str, ip: str | None, issuer: str | None = None
+) -> None:
     conn.execute(
         failures.insert(),
-        {"source": source, "reason": reason[:255], "ip": (ip or "")[:45] or None},
+        {
+            "source": source,
+            "reason": reason[:255],
+            "ip": (ip or "")[:45] or None,
+            # A longer issuer could not be saved as the connection's, so it is not offered.
+            "issuer": issuer if issuer and len(issuer) <= ISSUER_MAX else None,
+        },
     )
 
 
@@ -181,12 +201,21 @@ def _body_key(raw: bytes) -> str:
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
-def _parse(raw: bytes) -> dict | None:
+# A JSON escape of NUL (an odd run of backslashes before u0000): no database text column holds it.
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+NOT_AN_OBJECT = "The body is not a JSON object."
+HOLDS_NUL = "The body holds a NUL character (\\u0000), which Pier cannot store or process."
+
+
+def _parse(raw: bytes) -> dict | str:
+    """The body's JSON object, or why it cannot be processed."""
+    if b"u0000" in raw and _NUL_ESCAPE.search(raw):
+        return HOLDS_NUL
     try:
         payload = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return payload if isinstance(payload, dict) else None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return NOT_AN_OBJECT
+    return payload if isinstance(payload, dict) else NOT_AN_OBJECT
 
 
 def _text(value, limit: int) -> str | None:
@@ -197,8 +226,8 @@ def describe_lago(raw: bytes, unique_key: str | None) -> Envelope:
     """Type, object and key of a Lago body (the key falls back to the body's hash)."""
     key = _text(unique_key, 255) or _body_key(raw)
     payload = _parse(raw)
-    if payload is None:
-        return Envelope(key, "unreadable", problem="The body is not a JSON object.")
+    if isinstance(payload, str):
+        return Envelope(key, "unreadable", problem=payload)
     object_type = _text(payload.get("object_type"), 100)
     obj = payload.get(object_type) if object_type else None
     object_key = None
@@ -211,8 +240,8 @@ def describe_lago(raw: bytes, unique_key: str | None) -> Envelope:
 def describe_stripe(raw: bytes) -> Envelope:
     """Type, object and key of a Stripe event (keyed by the event id)."""
     payload = _parse(raw)
-    if payload is None:
-        return Envelope(_body_key(raw), "unreadable", problem="The body is not a JSON object.")
+    if isinstance(payload, str):
+        return Envelope(_body_key(raw), "unreadable", problem=payload)
     key = _text(payload.get("id"), 255) or _body_key(raw)
     data = payload.get("data")
     obj = data.get("object") if isinstance(data, dict) else None
@@ -281,7 +310,7 @@ def _store(conn, source: EventSource, envelope: Envelope, raw: bytes, headers) -
             "event_type": envelope.event_type,
             "object_type": envelope.object_type,
             "object_key": envelope.object_key,
-            "body": raw.decode("utf-8", "replace"),
+            "body": raw.decode("utf-8", "replace").replace("\x00", "\ufffd"),
             "headers": redact_headers(headers),
             "status": EventStatus.dead if unreadable else EventStatus.received,
             "last_error": envelope.problem,

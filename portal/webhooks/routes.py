@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response, current_app, jsonify, request
 
 from portal.extensions import csrf, limiter
+from portal.models import EventSource
 from portal.webhooks import bp, inbox
 
 DEFAULT_MAX_BYTES = 256 * 1024
@@ -28,7 +29,11 @@ def _answer(receipt: inbox.Receipt) -> Response:
     return response
 
 
-def _too_large() -> Response:
+def _too_large(source: EventSource) -> Response:
+    """413, recorded for the webhook health card (the sender gives up after a few attempts)."""
+    limit = current_app.config.get("WEBHOOK_MAX_BYTES") or DEFAULT_MAX_BYTES
+    reason = f"body larger than PIER_WEBHOOK_MAX_BYTES ({limit} bytes)"
+    inbox.record_refusal(source, reason, request.remote_addr)
     response = jsonify(error="The body is larger than this endpoint accepts.")
     response.status_code = 413
     return response
@@ -46,7 +51,7 @@ def lago():
     """Receive a Lago webhook."""
     raw = _read_body()
     if raw is None:
-        return _too_large()
+        return _too_large(EventSource.lago)
     return _answer(inbox.receive_lago(raw, request.headers, request.remote_addr))
 
 
@@ -56,5 +61,5 @@ def stripe():
     """Receive a Stripe webhook."""
     raw = _read_body()
     if raw is None:
-        return _too_large()
+        return _too_large(EventSource.stripe)
     return _answer(inbox.receive_stripe(raw, request.headers, request.remote_addr))

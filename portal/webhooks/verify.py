@@ -25,9 +25,20 @@ class NotConfigured(Exception):
 class SignatureRejected(Exception):
     """The delivery's signature is missing, malformed or wrong."""
 
+    # The issuer of a token whose signature verified (set only by WrongIssuer).
+    issuer: str | None = None
+
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class WrongIssuer(SignatureRejected):
+    """A JWT signed with the saved key whose `iss` is not the saved issuer."""
+
+    def __init__(self, issuer: str) -> None:
+        super().__init__("JWT issuer is not the configured issuer")
+        self.issuer = issuer
 
 
 @dataclass(frozen=True)
@@ -82,15 +93,7 @@ def _verify_jwt(raw: bytes, signature: str, keys: LagoKeys) -> None:
     except ValueError as exc:
         raise NotConfigured("The saved webhook public key cannot be read.") from exc
     try:
-        claims = jwt.decode(
-            signature,
-            key,
-            algorithms=["RS256"],
-            issuer=keys.issuer,
-            options={"require": ["iss"]},
-        )
-    except jwt.InvalidIssuerError as exc:
-        raise SignatureRejected("JWT issuer is not the configured issuer") from exc
+        claims = jwt.decode(signature, key, algorithms=["RS256"], options={"require": ["iss"]})
     except jwt.InvalidSignatureError as exc:
         raise SignatureRejected("JWT signature does not verify with the saved public key") from exc
     except jwt.InvalidTokenError as exc:
@@ -98,6 +101,13 @@ def _verify_jwt(raw: bytes, signature: str, keys: LagoKeys) -> None:
     data = claims.get("data")
     if not isinstance(data, str) or data.encode() != raw:
         raise SignatureRejected("JWT data claim does not match the body")
+    # Checked here rather than by jwt.decode so that the refusal can carry the issuer of a
+    # token whose signature verified: the one an admin may choose to trust.
+    issuer = claims["iss"]
+    if issuer != keys.issuer:
+        if not isinstance(issuer, str):
+            raise SignatureRejected("JWT issuer is not a string")
+        raise WrongIssuer(issuer)
 
 
 def verify_stripe(raw: bytes, header: str | None, secrets: list[str]) -> None:

@@ -42,9 +42,17 @@ def public_key_pem(private_pem: str) -> str:
     )
 
 
+def encode64(data: bytes) -> str:
+    """Ruby's `Base64.encode64`: padded base64 with a newline after every 60 characters and at
+    the end (nothing for no data)."""
+    text = base64.b64encode(data).decode()
+    return "".join(text[i : i + 60] + "\n" for i in range(0, len(text), 60))
+
+
 def public_key_b64(private_pem: str) -> str:
-    """What `GET /webhooks/json_public_key` returns: base64 of the public key PEM."""
-    return base64.b64encode(public_key_pem(private_pem).encode()).decode()
+    """What both public key endpoints return, as lago-api writes it:
+    `Base64.encode64(RsaPublicKey.to_s)`, the PEM in Ruby's line-wrapped base64."""
+    return encode64(public_key_pem(private_pem).encode())
 
 
 def jwt_signature(body: str, private_pem: str, issuer: str) -> str:

@@ -94,7 +94,10 @@ def live_server(app) -> Iterator[ThreadedServer]:
 
 @pytest.fixture
 def new_page(
-    request: pytest.FixtureRequest, browser: Browser, live_server: ThreadedServer
+    request: pytest.FixtureRequest,
+    browser: Browser,
+    live_server: ThreadedServer,
+    csp_violations: list[str],
 ) -> Iterator[Callable[[], Page]]:
     """Open a page in a new browser context (own cookies), as a different person would."""
     contexts: list[BrowserContext] = []
@@ -103,7 +106,9 @@ def new_page(
         context = browser.new_context(base_url=live_server.url)
         context.set_default_timeout(ACTION_TIMEOUT_MS)
         contexts.append(context)
-        return context.new_page()
+        opened = context.new_page()
+        opened.on("console", lambda message: _note_csp_violation(opened, message, csp_violations))
+        return opened
 
     yield open_page
     reports = request.node.stash.get(REPORTS, {})
@@ -111,6 +116,19 @@ def new_page(
         _save_screenshots(request, contexts)
     for context in contexts:
         context.close()
+    if csp_violations:
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(csp_violations))
+
+
+@pytest.fixture
+def csp_violations() -> list[str]:
+    """Chromium's Content-Security-Policy errors on the test's pages (each one fails the test)."""
+    return []
+
+
+def _note_csp_violation(page: Page, message, found: list[str]) -> None:
+    if "Content Security Policy" in message.text:
+        found.append(f"{page.url}: {message.text}")
 
 
 @pytest.fixture

@@ -13,11 +13,19 @@ PUBLIC = {
     "webhooks.lago",  # signed by Lago, not by a session
     "webhooks.stripe",  # signed by Stripe, not by a session
 }
-SIGNED_IN = {"auth.logout", "account.profile", "account.password", "home.switch"}
+SIGNED_IN = {
+    "auth.logout",
+    "account.profile",
+    "account.password",
+    "account.end",
+    "account.end_all",
+    "home.switch",
+}
 MEMBER = {
     "team.index",
     "operations.status",
     "subscription.refresh",
+    "plans.index",
     "invoices.index",
     "invoices.detail",
     "invoices.invoice_lines",
@@ -32,6 +40,8 @@ BILLING = {
     "subscription.cancel",
     "subscription.reactivate",
     "subscription.undo_downgrade",
+    "plans.preview",
+    "plans.change",
 }
 OWNER = {"team.remove"}
 ADMIN = {
@@ -47,6 +57,7 @@ ADMIN = {
     "admin.billing_reveal",
     "admin.billing_register_webhook",
     "admin.plans",
+    "admin.plans_lago",
     "admin.plans_sync",
     "admin.plans_create",
     "admin.plan_edit",
@@ -57,6 +68,7 @@ ADMIN = {
     "admin.webhook_detail",
     "admin.webhook_replay",
     "admin.webhooks_replay_failed",
+    "admin.webhooks_trust_issuer",
     "admin.jobs",
     "admin.job_retry",
     "admin.jobs_retry_all",

@@ -47,13 +47,17 @@ def test_organization_route_outside_the_spec(lago_standin):
     assert "taxes" not in org
 
 
-def test_public_key_is_base64_of_a_2048_bit_pem(lago_standin):
+def test_public_key_is_a_2048_bit_pem_in_rubys_base64(lago_standin):
     with lago_standin.client() as client:
         as_json = client.get("/webhooks/json_public_key")
         as_text = client.get("/webhooks/public_key")
     encoded = as_json.json()["webhook"]["public_key"]
     assert as_text.text == encoded
     assert as_text.headers["content-type"].startswith("text/plain")
-    pem = base64.b64decode(encoded)
+    # Base64.encode64: a newline after every 60 characters and at the end.
+    lines = encoded.split("\n")
+    assert lines[-1] == "" and len(lines) > 3
+    assert all(len(line) == 60 for line in lines[:-2]) and 0 < len(lines[-2]) <= 60
+    pem = base64.b64decode("".join(lines), validate=True)
     assert pem.startswith(b"-----BEGIN PUBLIC KEY-----")
     assert serialization.load_pem_public_key(pem).key_size == 2048

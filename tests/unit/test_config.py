@@ -68,3 +68,23 @@ def test_a_malformed_instance_name_is_refused(monkeypatch):
     monkeypatch.setenv("PIER_INSTANCE", "prod:eu")
     with pytest.raises(settings.ConfigError, match="PIER_INSTANCE names this Pier"):
         create_app()
+
+
+def test_gunicorn_fits_a_lago_jwt_of_the_largest_accepted_body(monkeypatch):
+    import json
+    import runpy
+    from pathlib import Path
+
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    root = Path(__file__).resolve().parents[2]
+    monkeypatch.setenv("PIER_WEBHOOK_MAX_BYTES", "65536")
+    shipped = runpy.run_path(str(root / "gunicorn.conf.py"))
+    invoice = (root / "tests/fixtures/payloads/lago/invoice.created.json").read_text()
+    body = json.dumps([json.loads(invoice)] * 40, separators=(",", ":"))[:65536]
+    key = rsa.generate_private_key(public_exponent=65537, key_size=4096)
+    token = jwt.encode({"data": body, "iss": "https://lago.example.com"}, key, algorithm="RS256")
+    assert len(body) == 65536
+    assert shipped["limit_request_field_size"] == settings.webhook_header_limit(65536)
+    assert len(token) < shipped["limit_request_field_size"] < 2 * len(token)

@@ -7,8 +7,9 @@ import json
 from cryptography.fernet import Fernet
 
 from portal import crypto
+from portal.billing import connection as billing_connection
 from portal.extensions import db
-from portal.models import AuditEntry, BillingConnection
+from portal.models import AuditEntry, BillingConnection, Provider
 from tests.integration.billing.support import (
     connect,
     connection_form,
@@ -57,6 +58,32 @@ def test_save_tests_first_and_stores_what_lago_said(app, admin, lago_standin):
     assert connection.webhook_issuer == lago_standin.url
     for label in ("Connected", "Pier Sandbox", lago_standin.organization_id, "USD · UTC"):
         assert label in text
+
+
+def test_a_public_key_pasted_as_lago_serves_it_is_saved_as_its_pem(app, admin, lago_standin):
+    with lago_standin.client() as lago:
+        served = lago.get("/webhooks/json_public_key").json()["webhook"]["public_key"]
+    assert served.endswith("\n") and served.count("\n") > 5  # Ruby's Base64.encode64
+    form = connection_form(lago_standin.url, lago_standin.api_key) | {"public_key": served}
+    assert admin.submit(SETTINGS, form).status_code == 303
+
+    with lago_standin.control() as control:
+        pem = control.get("/organization").json()["public_key_pem"]
+    assert saved(app).webhook_public_key == pem
+    page = admin.get(SETTINGS).get_data(as_text=True)
+    assert "-----BEGIN PUBLIC KEY-----" in page  # the form shows the PEM that was saved
+
+
+def test_save_connection_stores_any_accepted_shape_of_the_key_as_its_pem(app, lago_standin):
+    with lago_standin.control() as control:
+        keys = control.get("/organization").json()
+    data = billing_connection.ConnectionInput(
+        Provider.lago_self_hosted, lago_standin.url, keys["api_key"], public_key=keys["public_key"]
+    )
+    with app.app_context():
+        connection = billing_connection.save_connection(data, billing_connection.TestReport())
+        assert connection.webhook_public_key == keys["public_key_pem"]
+        db.session.rollback()
 
 
 def test_a_failing_test_saves_nothing(app, admin, lago_standin):

@@ -192,6 +192,12 @@ FORM_ERRORS = [
         "hmac_key",
         "Paste the HMAC key from Lago › Developers › Webhooks.",
     ),
+    (
+        {"api_url": "http://127.0.0.1:3000", "api_key": "k", "public_key": "my key"},
+        "public_key",
+        "This is not a public key Pier can read. Use the PEM, from -----BEGIN PUBLIC KEY----- "
+        "to the end, or the base64 text Lago serves at /api/v1/webhooks/public_key.",
+    ),
 ]
 
 

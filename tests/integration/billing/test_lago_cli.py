@@ -36,6 +36,30 @@ def test_connect_saves_a_working_connection(app, lago_standin):
     assert lago_standin.api_key not in connection.api_key_encrypted
 
 
+def test_connect_reads_the_public_key_file_as_lago_serves_it(app, lago_standin, tmp_path):
+    with lago_standin.client() as lago:
+        served = lago.get("/webhooks/public_key").text  # Ruby's Base64.encode64 of the PEM
+    assert served.count("\n") > 5
+    key_file = tmp_path / "lago.key"
+    key_file.write_text(served)
+    base = ["lago", "connect", "--url", lago_standin.url, "--api-key", lago_standin.api_key]
+
+    result = invoke(app, *base, "--public-key-file", str(key_file))
+    assert result.exit_code == 0, result.output
+    with lago_standin.control() as control:
+        pem = control.get("/organization").json()["public_key_pem"]
+    assert saved(app).webhook_public_key == pem
+
+    key_file.write_text("not a key at all")
+    result = invoke(app, *base, "--public-key-file", str(key_file))
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"Error: {key_file}: This is not a public key Pier can read. Use the PEM, from "
+        "-----BEGIN PUBLIC KEY----- to the end, or the base64 text Lago serves at "
+        "/api/v1/webhooks/public_key."
+    )
+
+
 def test_connect_with_hmac_needs_the_key_and_stores_it(app, lago_standin):
     base = ["lago", "connect", "--url", lago_standin.url, "--api-key", lago_standin.api_key]
     missing = invoke(app, *base, "--webhook-algorithm", "hmac")

@@ -12,12 +12,20 @@ from tests.integration.billing.support import connect, text_of
 
 PLANS = "/admin/plans"
 SYNC = PLANS + "/sync"
+LAGO_PART = PLANS + "/lago"
+
+
+def lago_part(admin):
+    """The "Lago compared with Pier" part, which the plans page loads lazily."""
+    page = admin.get(PLANS).get_data(as_text=True)
+    assert f'hx-get="{LAGO_PART}" hx-trigger="load"' in page
+    return admin.get(LAGO_PART, headers={"HX-Request": "true", "HX-Target": "lago-plans"})
 
 
 def plan_rows(admin) -> dict[str, str]:
     """Code -> status label of the "Lago compared with Pier" table."""
-    html = admin.get(PLANS).get_data(as_text=True)
-    section = html.split("Lago compared with Pier", 1)[1].split("Pier's catalogue", 1)[0]
+    section = lago_part(admin).get_data(as_text=True)
+    assert "Pier's catalogue" not in section
     rows = re.findall(r"<tr>\s*<td><code>([^<]+)</code></td>(.*?)</tr>", section, flags=re.S)
     return {
         code: re.search(r'class="badge badge-diff-[a-z]+">([^<]+)<', row).group(1)
@@ -49,9 +57,8 @@ def test_new_plans_in_lago_are_listed_and_imported_one_then_all(app, admin, lago
         "pro": "New in Lago",
         "starter": "New in Lago",
     }
-    page = text_of(admin.get(PLANS))
-    assert "Starter · $9.00/monthly · 14-day trial" in page
-    assert "No plans imported yet." in page
+    assert "Starter · $9.00/monthly · 14-day trial" in text_of(lago_part(admin))
+    assert "No plans imported yet." in text_of(admin.get(PLANS))
 
     one = admin.submit(SYNC, {"code": "pro", "import": "one"}, follow_redirects=True)
     assert "Plans synced: 1 imported, 0 updated, 0 removed." in text_of(one)
@@ -93,7 +100,7 @@ def test_a_plan_changed_in_lago_is_shown_then_mirrored(app, admin, lago_standin)
 
     change_in_lago(lago_standin, "pro", name="Pro 2025", amount_cents=3900, trial_period=7)
     assert plan_rows(admin)["pro"] == "Changed in Lago"
-    page = admin.get(PLANS).get_data(as_text=True)
+    page = lago_part(admin).get_data(as_text=True)
     assert "name, amount cents, trial period days" in page
     assert pier_plans(app)["pro"].amount_cents == 2900  # not mirrored before the update
 
@@ -243,11 +250,11 @@ def test_creating_a_plan_in_pier_pushes_it_to_lago_only_when_plan_sync_is_on(
 
 
 def test_the_plans_page_says_why_lago_cannot_be_read(app, admin, lago_standin):
-    page = text_of(admin.get(PLANS))
+    page = text_of(lago_part(admin))
     assert "Billing is not connected yet. A platform admin connects Lago in Settings" in page
     app.config["LAGO_MAX_RETRIES"] = 0  # the safe GET would otherwise be retried with backoff
     connect(admin, lago_standin)
     lago_standin.set_faults(down="close")
-    page = text_of(admin.get(PLANS))
+    page = text_of(lago_part(admin))
     lago_standin.clear_faults()
     assert "Lago could not be read: Lago closed the connection without answering." in page

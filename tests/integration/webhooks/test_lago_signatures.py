@@ -115,12 +115,41 @@ def test_the_wrong_algorithm_header_is_refused(webhook_app, client, connect_lago
     assert_refused(webhook_app, response, "not the configured jwt")
 
 
-def test_a_jwt_from_another_issuer_is_refused(webhook_app, client, connect_lago, lago_keys):
+def test_a_jwt_from_another_issuer_is_refused_and_its_issuer_kept(
+    webhook_app, client, connect_lago, lago_keys
+):
     connect_lago("jwt")
     body = lago_body()
-    headers = jwt_headers(body, lago_keys, issuer="https://evil.example.com")
+    headers = jwt_headers(body, lago_keys, issuer="http://lago-api:3000")
     response = client.post(URL, data=body, headers=headers)
-    assert_refused(webhook_app, response, "issuer")
+    assert_refused(webhook_app, response, "JWT issuer is not the configured issuer")
+    [failure] = failures(webhook_app)
+    assert failure.issuer == "http://lago-api:3000"  # the signature verified with the saved key
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    ["another key", "another body", "an issuer that is not a string", "an issuer too long"],
+)
+def test_an_issuer_is_kept_only_from_a_token_that_is_otherwise_valid(
+    webhook_app, client, connect_lago, lago_keys, other_keys, tamper
+):
+    connect_lago("jwt")
+    body = lago_body()
+    issuer = "http://lago-api:3000"
+    if tamper == "another key":
+        headers = jwt_headers(body, other_keys, issuer=issuer)
+    elif tamper == "another body":
+        headers = jwt_headers(lago_body(), lago_keys, issuer=issuer)
+    else:
+        headers = jwt_headers(body, lago_keys)
+        claims = {"data": body.decode(), "iss": 3000 if "string" in tamper else "h" * 501}
+        signed = json.dumps(claims).encode()  # jwt.encode would refuse a number
+        headers["X-Lago-Signature"] = jwt.api_jws.encode(signed, lago_keys.private_pem, "RS256")
+    response = client.post(URL, data=body, headers=headers)
+    assert response.status_code == 401
+    [failure] = failures(webhook_app)
+    assert failure.issuer is None
 
 
 def test_a_jwt_whose_data_is_another_body_is_refused(webhook_app, client, connect_lago, lago_keys):

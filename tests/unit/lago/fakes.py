@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 from typing import Any
 
 import httpx
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 API_URL = "http://lago.test:3000"
 API_KEY = "key-0123456789abcdef"
@@ -46,3 +49,13 @@ def lago_json(status: int, body: Any, headers: dict[str, str] | None = None) -> 
 def body_of(request: httpx.Request) -> Any:
     """The decoded JSON body of a request."""
     return json.loads(request.content)
+
+
+@functools.cache
+def rsa_public_pem() -> str:
+    """The SubjectPublicKeyInfo PEM of an RSA key made once per run."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return pem.decode()

@@ -17,9 +17,8 @@ from portal.lago import (
     Plan,
     WebhookEndpoint,
 )
-from tests.unit.lago.fakes import API_KEY, body_of, lago_json
-
-PEM = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n"
+from sandbox.lago.signing import encode64
+from tests.unit.lago.fakes import API_KEY, body_of, lago_json, rsa_public_pem
 
 
 def page_of(key, items, page, total_pages, per_page):
@@ -245,19 +244,21 @@ def test_webhook_endpoint_rejects_unknown_algorithm(make_client):
         client.create_webhook_endpoint("https://x.test/hook", signature_algo="md5")
 
 
-def test_webhook_public_key_is_decoded_to_pem(make_client, recorder):
-    encoded = base64.b64encode(PEM.encode()).decode()
+def test_webhook_public_key_served_as_lago_does_is_decoded_to_pem(make_client, recorder):
+    pem = rsa_public_pem()
+    encoded = encode64(pem.encode())  # Ruby's Base64.encode64: a newline every 60 characters
     client = make_client(lambda r: lago_json(200, {"webhook": {"public_key": encoded}}))
 
-    assert client.get_webhook_public_key() == PEM
+    assert client.get_webhook_public_key() == pem
     assert recorder.paths == ["/api/v1/webhooks/json_public_key"]
 
 
 @pytest.mark.parametrize("public_key", ["not base64!", base64.b64encode(b"hello").decode(), None])
 def test_webhook_public_key_garbage_is_unexpected(make_client, public_key):
     client = make_client(lambda r: lago_json(200, {"webhook": {"public_key": public_key}}))
-    with pytest.raises(LagoUnexpectedResponse):
+    with pytest.raises(LagoUnexpectedResponse) as raised:
         client.get_webhook_public_key()
+    assert raised.value.message.startswith("Lago sent a webhook public key Pier cannot read.")
 
 
 def test_read_methods_for_later_features(

@@ -81,11 +81,11 @@ def test_customer_display_name_falls_back(customer_json):
     assert Customer.from_api(customer_json).display_name == "acme-42"
 
 
-def test_subscription_with_scheduled_downgrade_and_plan(subscription_json):
+def test_subscription_with_next_plan_and_plan(subscription_json):
     sub = Subscription.from_api(subscription_json)
 
     assert sub.is_active
-    assert sub.has_scheduled_downgrade
+    assert sub.next_plan_code == subscription_json["next_plan_code"]
     assert sub.downgrade_plan_date == date(2025, 4, 1)
     assert sub.plan is not None
     assert sub.plan.code == "startup"
