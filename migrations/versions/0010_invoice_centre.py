@@ -1,15 +1,15 @@
 """The invoice centre: credit notes mirrored next to their invoices, and an index that walks a
 tenant's invoices newest first by (issuing day, id).
 
-Revision ID: 0008_invoice_centre
-Revises: 0007_plan_to_assign
+Revision ID: 0010_invoice_centre
+Revises: 0009_signature_failure_issuer
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_invoice_centre"
-down_revision = "0007_plan_to_assign"
+revision = "0010_invoice_centre"
+down_revision = "0009_signature_failure_issuer"
 branch_labels = None
 depends_on = None
 
