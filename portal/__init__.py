@@ -82,6 +82,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.errors import bp as errors_bp
     from portal.health import bp as health_bp
     from portal.home import bp as home_bp
+    from portal.invoices import bp as invoices_bp
     from portal.operations import bp as operations_bp
     from portal.organisation import bp as organisation_bp
     from portal.plans import bp as plans_bp
@@ -101,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(webhooks_bp, url_prefix="/webhooks")
     app.register_blueprint(operations_bp, url_prefix="/operations")
     app.register_blueprint(subscription_bp, url_prefix="/subscription")
+    app.register_blueprint(invoices_bp, url_prefix="/invoices")
     app.register_blueprint(plans_bp, url_prefix="/plans")
     app.register_blueprint(cards_bp, url_prefix="/cards")
     app.register_blueprint(api_bp, url_prefix="/api/v1")

@@ -116,6 +116,8 @@ def from_environment(instance_path: str) -> dict:
         "LAGO_BREAKER_WINDOW": _seconds("PIER_LAGO_BREAKER_WINDOW", 60.0),
         "LAGO_BREAKER_COOLDOWN": _seconds("PIER_LAGO_BREAKER_COOLDOWN", 30.0),
         "STRIPE_WEBHOOK_SECRETS": _list(env.get("STRIPE_WEBHOOK_SECRETS")),
+        "PDF_CACHE_DIR": env.get("PIER_PDF_CACHE_DIR") or str(Path(instance_path) / "pdfs"),
+        "PDF_CACHE_BYTES": _int("PIER_PDF_CACHE_BYTES", 512 * 1024 * 1024),
         "STRIPE_PUBLISHABLE_KEY": env.get("STRIPE_PUBLISHABLE_KEY", ""),
         "STRIPE_JS_URL": env.get("STRIPE_JS_URL", "https://js.stripe.com/v3/"),
         "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY", ""),

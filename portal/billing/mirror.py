@@ -15,9 +15,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.extensions import db
-from portal.lago import Customer, Invoice, Subscription, Wallet
+from portal.lago import CreditNote, Customer, Invoice, Subscription, Wallet
 from portal.models import (
     BillingAccount,
+    CreditNoteMirror,
     DunningState,
     InvoiceMirror,
     Plan,
@@ -321,3 +322,26 @@ def set_payment_status(lago_id: str, payment_status: str) -> InvoiceMirror | Non
 def invoice(lago_id: str) -> InvoiceMirror | None:
     """A mirrored invoice by its Lago id, as stored now."""
     return _fresh(InvoiceMirror, lago_id=lago_id)
+
+
+def upsert_credit_note(tenant: Tenant, note: CreditNote, source_at: datetime) -> Upserted:
+    """Write a Lago credit note unless the mirror holds a newer snapshot of it."""
+    return _upsert_newer(
+        CreditNoteMirror,
+        {
+            "lago_id": note.lago_id,
+            "tenant_id": tenant.id,
+            "invoice_lago_id": note.lago_invoice_id,
+            "number": note.number,
+            "credit_status": note.credit_status,
+            "refund_status": note.refund_status,
+            "reason": note.reason,
+            "currency": note.currency,
+            "total_amount_cents": note.total_amount_cents,
+            "credit_amount_cents": note.credit_amount_cents,
+            "refund_amount_cents": note.refund_amount_cents,
+            "issuing_date": as_midnight(note.issuing_date),
+            "file_available": bool(note.file_url),
+            "source_at": source_at,
+        },
+    )

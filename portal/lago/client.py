@@ -9,6 +9,7 @@ import random
 import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -35,10 +36,12 @@ from portal.lago.errors import (
 from portal.lago.retry import IDEMPOTENT_METHODS, RETRY_STATUSES, RetryPolicy
 from portal.lago.types import (
     BillableMetric,
+    CreditNote,
     Customer,
     CustomerUsage,
     Health,
     Invoice,
+    InvoiceDetail,
     InvoicePreview,
     MrrPoint,
     NoUsageYet,
@@ -62,6 +65,8 @@ Params = Mapping[str, Any]
 DEFAULT_PER_PAGE = 100
 EVENTS_BATCH_LIMIT = 100  # lago-api Events::CreateBatchService::MAX_LENGTH
 SIGNATURE_ALGOS = ("jwt", "hmac")
+FILE_CHUNK_BYTES = 64 * 1024
+FILE_REDIRECTS = 5
 
 
 def segment(value: str) -> str:
@@ -157,6 +162,16 @@ class LagoClient:
             verify=True if transport is not None else _ssl_context(verify),
             follow_redirects=False,
         )
+        # Files behind Lago's `file_url` are public signed links (often redirected to object
+        # storage): fetched without the API key, so the key never leaves for another host.
+        self._files = httpx.Client(
+            headers={"User-Agent": user_agent},
+            timeout=timeout,
+            transport=transport,
+            verify=True if transport is not None else _ssl_context(verify),
+            follow_redirects=True,
+            max_redirects=FILE_REDIRECTS,
+        )
 
     def __repr__(self) -> str:
         return f"LagoClient({self.api_url!r})"
@@ -170,6 +185,7 @@ class LagoClient:
     def close(self) -> None:
         """Close the pooled connections."""
         self._http.close()
+        self._files.close()
 
     # -- HTTP plumbing -------------------------------------------------------------------------
 
@@ -531,6 +547,61 @@ class LagoClient:
         if not isinstance(url, str) or not url:
             raise LagoUnexpectedResponse("Lago sent no payment_url.", details={"id": lago_id})
         return url
+
+    def get_invoice_detail(self, lago_id: str) -> InvoiceDetail:
+        """One invoice with its fees, credits, taxes and the customer printed on it."""
+        path = f"/invoices/{segment(lago_id)}"
+        return self._one("GET", path, "invoice", InvoiceDetail.from_api)
+
+    def download_invoice(self, lago_id: str) -> Invoice | None:
+        """POST /invoices/{id}/download: the invoice with its `file_url` once the PDF exists;
+        None while Lago generates it (it answers an empty 200, then sends `invoice.generated`).
+        Only finalized invoices can be downloaded (others are `LagoNotFound`)."""
+        path = f"/invoices/{segment(lago_id)}/download"
+        body = self.request("POST", path, idempotent=True)
+        if body is None:
+            return None
+        return _parse(_member(body, "invoice"), Invoice.from_api, "invoice")
+
+    @contextmanager
+    def open_file(self, url: str, *, within: float) -> Iterator[Iterator[bytes]]:
+        """Stream a file Lago links to (`file_url`) in chunks, following its redirects; the
+        body is never held whole in memory. The answer must start within the current deadline
+        and the whole body arrive within `within` seconds (else `LagoDeadlineExceeded`).
+        Transport failures and non-2xx are `LagoError`s."""
+        if not url.lower().startswith(("http://", "https://")):
+            raise LagoUnexpectedResponse("Lago sent a file address Pier cannot fetch.")
+        timeout = self._timeout_within(current_deadline())
+        options = {} if timeout is None else {"timeout": timeout}
+        try:
+            with self._files.stream("GET", url, **options) as response:
+                if not 200 <= response.status_code < 300:
+                    response.read()
+                    raise error_for_response(response)
+                yield self._chunks(response, time.monotonic() + within, within)
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise error_for_transport(exc) from exc
+
+    @staticmethod
+    def _chunks(response: httpx.Response, ends: float, within: float) -> Iterator[bytes]:
+        for chunk in response.iter_bytes(FILE_CHUNK_BYTES):
+            if time.monotonic() > ends:
+                raise LagoDeadlineExceeded(within, details={"request": "GET file"})
+            yield chunk
+
+    def list_credit_notes(
+        self, external_customer_id: str, *, per_page: int = DEFAULT_PER_PAGE
+    ) -> list[CreditNote]:
+        """A customer's credit notes."""
+        params = {"external_customer_id": external_customer_id}
+        return self._all(
+            "/credit_notes", "credit_notes", CreditNote.from_api, per_page=per_page, params=params
+        )
+
+    def get_credit_note(self, lago_id: str) -> CreditNote:
+        """One credit note by its Lago id."""
+        path = f"/credit_notes/{segment(lago_id)}"
+        return self._one("GET", path, "credit_note", CreditNote.from_api)
 
     def get_current_usage(
         self, external_customer_id: str, external_subscription_id: str

@@ -461,6 +461,123 @@ class Invoice:
 
 
 @dataclass(frozen=True, slots=True)
+class InvoiceLine:
+    """One line printed on an invoice: a fee, a coupon or credit, or a tax."""
+
+    kind: str  # "fee", "coupon", "credit_note", "progressive_billing", "prepaid_credit", "tax"
+    label: str
+    amount_cents: int
+    units: Decimal | None = None
+    from_datetime: datetime | None = None
+    to_datetime: datetime | None = None
+
+    @classmethod
+    def fee(cls, data: Json) -> InvoiceLine:
+        """From a `fees[]` item of an extended invoice."""
+        item = mapping(data.get("item"))
+        label = item.get("invoice_display_name") or item.get("name") or item.get("code")
+        return cls(
+            kind="fee",
+            label=str(label or "Fee"),
+            amount_cents=to_cents(data.get("amount_cents") or 0),
+            units=to_decimal(data.get("units"), None),
+            from_datetime=to_datetime(data.get("from_date")),
+            to_datetime=to_datetime(data.get("to_date")),
+        )
+
+    @classmethod
+    def credit(cls, data: Json) -> InvoiceLine:
+        """From a `credits[]` item: a coupon, a credit note or progressive billing already paid."""
+        item = mapping(data.get("item"))
+        kind = str(item.get("type") or "credit_note")
+        label = item.get("name") or item.get("code") or kind.replace("_", " ").capitalize()
+        return cls(
+            kind=kind, label=str(label), amount_cents=-to_cents(data.get("amount_cents") or 0)
+        )
+
+    @classmethod
+    def tax(cls, data: Json) -> InvoiceLine:
+        """From an `applied_taxes[]` item."""
+        rate = to_decimal(data.get("tax_rate"), None)
+        name = str(data.get("tax_name") or data.get("tax_code") or "Tax")
+        label = f"{name} ({rate.normalize():f} %)" if rate is not None else name
+        return cls(kind="tax", label=label, amount_cents=to_cents(data.get("amount_cents") or 0))
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceDetail:
+    """An extended invoice as printed: its lines, its totals and the billing details on it."""
+
+    invoice: Invoice
+    fees: tuple[InvoiceLine, ...] = ()
+    credits: tuple[InvoiceLine, ...] = ()
+    taxes: tuple[InvoiceLine, ...] = ()
+    billed_to: Customer | None = None
+
+    @classmethod
+    def from_api(cls, data: Json) -> InvoiceDetail:
+        """Build from the `invoice` object of `GET /invoices/{id}` (fees, credits, customer)."""
+        invoice = Invoice.from_api(data)
+        credits = [InvoiceLine.credit(c) for c in objects(data.get("credits"))]
+        prepaid = invoice.prepaid_credit_amount_cents
+        if prepaid:
+            credits.append(InvoiceLine("prepaid_credit", "Prepaid credits", -prepaid))
+        customer = mapping(data.get("customer"))
+        return cls(
+            invoice=invoice,
+            fees=tuple(InvoiceLine.fee(f) for f in objects(data.get("fees"))),
+            credits=tuple(credits),
+            taxes=tuple(InvoiceLine.tax(t) for t in objects(data.get("applied_taxes"))),
+            billed_to=Customer.from_api(customer) if customer.get("lago_id") else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CreditNote:
+    """A credit note: money given back on an invoice, as credit or as a refund."""
+
+    lago_id: str
+    number: str
+    lago_invoice_id: str
+    currency: str
+    total_amount_cents: int
+    credit_status: str | None = None
+    refund_status: str | None = None
+    reason: str | None = None
+    credit_amount_cents: int = 0
+    refund_amount_cents: int = 0
+    issuing_date: date | None = None
+    external_customer_id: str | None = None
+    file_url: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    raw: dict[str, Any] = _raw()
+
+    @classmethod
+    def from_api(cls, data: Json) -> CreditNote:
+        """Build from a `credit_note` object."""
+        customer = mapping(data.get("customer"))
+        return cls(
+            lago_id=str(data["lago_id"]),
+            number=str(data.get("number") or ""),
+            lago_invoice_id=str(data["lago_invoice_id"]),
+            currency=str(data.get("currency") or ""),
+            total_amount_cents=to_cents(data.get("total_amount_cents") or 0),
+            credit_status=to_str(data.get("credit_status")),
+            refund_status=to_str(data.get("refund_status")),
+            reason=to_str(data.get("reason")),
+            credit_amount_cents=to_cents(data.get("credit_amount_cents") or 0),
+            refund_amount_cents=to_cents(data.get("refund_amount_cents") or 0),
+            issuing_date=to_date(data.get("issuing_date")),
+            external_customer_id=to_str(customer.get("external_id")),
+            file_url=to_str(data.get("file_url")),
+            created_at=to_datetime(data.get("created_at")),
+            updated_at=to_datetime(data.get("updated_at")),
+            raw=dict(data),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class ChargeUsage:
     """Usage and its price so far for one charge."""
 

@@ -7,6 +7,7 @@ from portal.models.billing import BillingConnection, Plan, Provider, WebhookAlgo
 from portal.models.inbox import EventSource, EventStatus, SignatureFailure, WebhookEvent
 from portal.models.mirror import (
     BillingAccount,
+    CreditNoteMirror,
     DunningState,
     EmailLog,
     InvoiceMirror,
@@ -29,6 +30,7 @@ __all__ = [
     "Card",
     "CardSetup",
     "StripeSettings",
+    "CreditNoteMirror",
     "DunningState",
     "EmailLog",
     "EventSource",

@@ -67,7 +67,8 @@ class InvoiceMirror(Timestamps, db.Model):
     """A Lago invoice of a tenant."""
 
     __tablename__ = "invoices"
-    __table_args__ = (sa.Index("ix_invoices_tenant_issuing", "tenant_id", "issuing_date"),)
+    # The invoice list walks (tenant, issuing day, id) newest first, one page at a time.
+    __table_args__ = (sa.Index("ix_invoices_tenant_listing", "tenant_id", "issuing_date", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(
@@ -92,6 +93,30 @@ class InvoiceMirror(Timestamps, db.Model):
     payment_issue_detail: Mapped[str | None] = mapped_column(sa.Text)  # the provider's words
     payment_action_url: Mapped[str | None] = mapped_column(sa.Text)  # where to confirm (3DS)
     lago_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    source_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class CreditNoteMirror(Timestamps, db.Model):
+    """A Lago credit note of a tenant, shown next to the invoice it credits."""
+
+    __tablename__ = "credit_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    lago_id: Mapped[str] = mapped_column(sa.String(64), unique=True, nullable=False)
+    invoice_lago_id: Mapped[str] = mapped_column(sa.String(64), nullable=False, index=True)
+    number: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    credit_status: Mapped[str | None] = mapped_column(sa.String(20))
+    refund_status: Mapped[str | None] = mapped_column(sa.String(20))
+    reason: Mapped[str | None] = mapped_column(sa.String(40))
+    currency: Mapped[str] = mapped_column(sa.String(3), nullable=False)
+    total_amount_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+    credit_amount_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+    refund_amount_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+    issuing_date: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    file_available: Mapped[bool] = mapped_column(nullable=False, default=False)
     source_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
 

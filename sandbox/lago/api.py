@@ -232,6 +232,9 @@ def register(app: Flask) -> None:
     app.add_url_rule(
         "/rails/active_storage/blobs/redirect/<token>/<filename>", "blob", invoices.pdf_blob
     )
+    app.add_url_rule(
+        "/rails/active_storage/disk/<token>/<filename>", "blob_disk", invoices.pdf_disk
+    )
     app.register_blueprint(build_api_blueprint())
     app.register_blueprint(stripe_inbound.bp)
     app.register_error_handler(LagoError, lago_error_response)

@@ -16,6 +16,7 @@ from . import signing
 from .clock import Clock, iso
 from .faults import FaultInjector
 from .knobs import PaymentKnobs
+from .pdfs import PdfFiles
 from .spec import SpecGuard, load_spec
 from .store import Store, new_id
 from .webhooks import WebhookDispatcher
@@ -48,6 +49,11 @@ class StandinConfig:
     webhook_attempts: int = 3
     webhook_retry_scale: float = 1.0
     generate_pdfs: bool = True
+    # Generated PDFs: their size (padded; 0 = a minimal one-page file), how long generating one
+    # takes after a download asks for it, and where the files live (None: a temporary folder).
+    pdf_bytes: int = 0
+    pdf_delay_seconds: float = 0.0
+    files_path: str | None = None
     payment_providers: list[dict[str, str]] = field(
         default_factory=lambda: [{"type": "stripe", "code": "stripe"}]
     )
@@ -74,6 +80,8 @@ class StandinConfig:
         "stripe_api_url",
         "stripe_secret_key",
         "stripe_webhook_secret",
+        "pdf_bytes",
+        "pdf_delay_seconds",
     )
 
     def public(self) -> dict[str, Any]:
@@ -99,6 +107,7 @@ class Standin:
         self.webhooks = WebhookDispatcher(self)
         self.write_lock = threading.RLock()
         self._ensure_org()
+        self.files = PdfFiles(config.files_path, self.org()["hmac_key"].encode())
         if config.seed:
             self.seed()
 
@@ -129,6 +138,7 @@ class Standin:
         its keys stay."""
         self.webhooks.clear()
         self.store.reset()
+        self.files.clear()
         self.faults.clear()
         self.payment_knobs.clear()
         self.spec_guard.pop_violations()
@@ -147,6 +157,7 @@ class Standin:
         self.webhooks.close()
         self.faults.clear()
         self.store.close()
+        self.files.close()
 
     def _ensure_org(self) -> None:
         config = self.config

@@ -30,6 +30,12 @@ MEMBER = {
     "banners.dismiss",
     "cards.index",
     "cards.fix",
+    "invoices.index",
+    "invoices.detail",
+    "invoices.invoice_lines",
+    "invoices.download",
+    "invoices.pdf_status",
+    "invoices.pdf",
 }
 BILLING = {
     "team.invite",

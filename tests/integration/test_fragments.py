@@ -13,6 +13,7 @@ from portal.extensions import db
 from portal.models import (
     EventSource,
     EventStatus,
+    InvoiceMirror,
     Membership,
     Operation,
     Plan,
@@ -60,7 +61,18 @@ def world(app, make_person, frozen):
         operation = Operation(
             tenant_id=owner.tenant_id, kind="reactivate", idempotency_key="fragments-op"
         )
-        db.session.add_all([plan, event, operation])
+        invoice = InvoiceMirror(
+            tenant_id=owner.tenant_id,
+            lago_id="fragments-invoice",
+            number="FRA-001",
+            status="finalized",
+            payment_status="pending",
+            currency="EUR",
+            total_amount_cents=4900,
+            issuing_date=datetime(2025, 3, 1, tzinfo=UTC),
+            source_at=datetime(2025, 3, 1, tzinfo=UTC),
+        )
+        db.session.add_all([plan, event, operation, invoice])
         db.session.commit()
         values = {
             "token": token,
@@ -69,8 +81,9 @@ def world(app, make_person, frozen):
             "operation_id": operation.id,
             "code": plan.code,
             "card_id": 1,
-            "invoice_id": "sample",
+            "invoice_id": invoice.lago_id,
             "setup_intent_id": "seti_sample",
+            "lago_id": invoice.lago_id,
         }
     return people, values
 

@@ -136,9 +136,14 @@ def test_invoices_get_their_pdf_when_finalized(billed):
         downloaded = ok(client.post(f"/invoices/{invoice['lago_id']}/download"))["invoice"]
     assert downloaded["file_url"] == invoice["file_url"]
     assert invoice["file_url"].startswith(billed.url + "/rails/active_storage/")
-    pdf = httpx.get(invoice["file_url"], trust_env=False)
+    blob = httpx.get(invoice["file_url"], trust_env=False)
+    assert blob.status_code == 302  # ActiveStorage redirects to the storage service's URL
+    assert blob.headers["location"].startswith("/rails/active_storage/disk/")
+    pdf = httpx.get(invoice["file_url"], trust_env=False, follow_redirects=True)
     assert pdf.headers["content-type"] == "application/pdf"
-    assert pdf.content.startswith(b"%PDF")
+    assert pdf.content.startswith(b"%PDF-1.4")
+    assert pdf.content.rstrip().endswith(b"%%EOF")
+    assert "fees" not in downloaded  # download answers the plain invoice, as lago-api does
     generated = payloads(billed, "invoice.generated")
     assert {g["invoice"]["lago_id"] for g in generated} == {
         i["id"] for i in billed.standin.store.all("invoice")
@@ -276,3 +281,50 @@ def test_customer_without_provider_is_not_charged(lago_standin):
         [invoice] = invoices(client)
         assert ok(client.get("/payments"))["payments"] == []
     assert invoice["payment_status"] == "pending"
+
+
+def test_a_pdf_link_needs_its_signature_but_no_api_key(billed):
+    with billed.client() as client:
+        [invoice] = invoices(client, external_customer_id="acme")
+    url = invoice["file_url"]
+    token = url.split("/redirect/")[1].split("/")[0]
+    forged = url.replace(token, token.split("--")[0] + "--" + "0" * 32)
+    assert httpx.get(forged, trust_env=False).status_code == 404
+    guessed = url.replace("/blobs/redirect/", "/disk/")
+    assert httpx.get(guessed, trust_env=False).status_code == 404
+    assert httpx.get(url, trust_env=False, follow_redirects=True).status_code == 200
+
+
+def test_generated_pdfs_are_well_formed_at_the_size_asked(billed):
+    billed.standin.configure(generate_pdfs=False, pdf_bytes=300_000)
+    try:
+        with billed.client() as client:
+            customer(client, "delta")
+            subscribe(client, "pro", "delta_main", "delta")
+            [invoice] = invoices(client, external_customer_id="delta")
+            client.post(f"/invoices/{invoice['lago_id']}/download")
+            billed.wait_for_webhooks(
+                webhook_type="invoice.generated",
+                until=lambda w: invoice["lago_id"] in w["payload"],
+            )
+            url = ok(client.post(f"/invoices/{invoice['lago_id']}/download"))["invoice"]["file_url"]
+    finally:
+        billed.standin.configure(generate_pdfs=True, pdf_bytes=0)
+    body = httpx.get(url, trust_env=False, follow_redirects=True).content
+    assert 290_000 < len(body) <= 300_000
+    assert_cross_references_hold(body)
+    assert f"(Invoice {invoice['number']})".encode() in body
+
+
+def assert_cross_references_hold(body: bytes) -> None:
+    """Every object the xref table lists starts where it says; startxref points at the table."""
+    start = int(body.rsplit(b"startxref", 1)[1].split()[0])
+    assert body[start:].startswith(b"xref")
+    lines = body[start:].split(b"\n")
+    count = int(lines[1].split()[1])
+    for number in range(1, count):
+        offset = int(lines[2 + number].split()[0])
+        assert body[offset:].startswith(b"%d 0 obj" % number)
+    length = int(body.split(b"/Length ")[1].split(b">>")[0])
+    stream = body.split(b"stream\n", 1)[1]
+    assert stream[length:].startswith(b"\nendstream")

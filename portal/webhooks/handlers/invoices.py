@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from portal.billing import dunning, mirror
-from portal.lago import Invoice
+from portal.lago import CreditNote, Invoice
 from portal.models import (
     DunningState,
     EventSource,
@@ -111,15 +111,22 @@ def invoice_payment_failed(event: WebhookEvent, payload: dict[str, Any]) -> None
         account.payment_failed_at = utcnow()  # every attempt is news: a dismissed banner returns
 
 
-@handles(EventSource.lago, "credit_note.created")
-def credit_note_created(event: WebhookEvent, payload: dict[str, Any]) -> None:
-    """A credit note changes what its invoice still asks for: mirror that invoice again."""
-    credit_note = payload["credit_note"]
-    customer = credit_note.get("customer") or {}
-    tenant = tenants.by_external_id(event, customer.get("external_id"))
+@handles(EventSource.lago, "credit_note.created", "credit_note.generated")
+def credit_note_changed(event: WebhookEvent, payload: dict[str, Any]) -> None:
+    """Mirror the credit note (shown next to its invoice), then its invoice again: a credit
+    note changes what the invoice still asks for."""
+    sent = CreditNote.from_api(payload["credit_note"])
+    tenant = tenants.by_external_id(event, sent.external_customer_id)
     if tenant is None:
         return
-    lago_id = credit_note["lago_invoice_id"]
+    fresh, asked_at = refetch.from_lago(
+        event, "credit note", lambda lago: lago.get_credit_note(sent.lago_id)
+    )
+    note = fresh or sent
+    said_at = note.updated_at or (asked_at if fresh else refetch.payload_time(event, None))
+    if not mirror.upsert_credit_note(tenant, note, said_at).applied:
+        refetch.note(event, f"The mirror already held a newer copy of credit note {note.number}.")
+    lago_id = note.lago_invoice_id
     if mirror_invoice(event, tenant, lago_id, None) is None:
         refetch.note(event, f"Invoice {lago_id} keeps its mirrored amounts until Lago answers.")
     dunning.refresh(tenant)

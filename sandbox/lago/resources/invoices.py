@@ -8,12 +8,13 @@ goes out, and a payment is attempted at the pretend provider (see `payments`).
 
 from __future__ import annotations
 
-import secrets
+import threading
+import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, Response, has_request_context, jsonify, request
+from flask import Blueprint, Response, has_request_context, jsonify, redirect, request, send_file
 
 from .. import errors, pagination
 from ..clock import iso
@@ -45,12 +46,6 @@ CREATED_WEBHOOK = {
     "credit": "invoice.paid_credit_added",
     "one_off": "invoice.one_off_created",
 }
-PDF_BYTES = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
-)
 
 
 # --- lookups -------------------------------------------------------------------------------
@@ -504,12 +499,15 @@ def _base_url(standin: Standin) -> str:
 
 
 def attach_pdf(standin: Standin, invoice: dict[str, Any], base_url: str) -> dict[str, Any]:
-    """Invoices::GeneratePdfService: attach the file, then send invoice.generated."""
+    """Invoices::GeneratePdfService: store the file, link it, then send invoice.generated.
+
+    `file_url` is LAGO_API_URL + the blob's redirect path (`Invoice#file_url`)."""
     if invoice.get("file_url"):
         return invoice
-    token = secrets.token_urlsafe(24)
+    key = standin.files.write(f"Invoice {invoice['number']}", standin.config.pdf_bytes)
+    signed = standin.files.sign("blob", key)
     invoice["file_url"] = (
-        f"{base_url}/rails/active_storage/blobs/redirect/{token}/{invoice['number']}.pdf"
+        f"{base_url}/rails/active_storage/blobs/redirect/{signed}/{invoice['number']}.pdf"
     )
     invoice = save(standin, invoice)
     emit(standin, "invoice.generated", invoice)
@@ -517,7 +515,9 @@ def attach_pdf(standin: Standin, invoice: dict[str, Any], base_url: str) -> dict
 
 
 def generate_pdf(standin: Standin, invoice_id: str, base_url: str) -> None:
-    """The GeneratePdfJob a download enqueues (runs after the empty response is sent)."""
+    """The GeneratePdfJob a download enqueues: it runs on its own, after the empty answer."""
+    if standin.config.pdf_delay_seconds:
+        time.sleep(standin.config.pdf_delay_seconds)
     with standin.write_lock:
         invoice = standin.store.get(KIND, invoice_id)
         if invoice is not None:
@@ -764,11 +764,15 @@ def download_invoice(lago_id: str):
     if invoice["status"] != "finalized":
         raise errors.not_found("invoice")
     if invoice.get("file_url"):
-        return jsonify(invoice=serialize(standin, invoice, extended=True))
-    base = _base_url(standin)
-    response = Response(b"", status=200)
-    response.call_on_close(lambda: generate_pdf(standin, invoice["id"], base))
-    return response
+        return jsonify(invoice=serialize(standin, invoice))
+    job = threading.Thread(
+        target=generate_pdf,
+        args=(standin, invoice["id"], _base_url(standin)),
+        name=f"generate-pdf-{invoice['id']}",
+        daemon=True,
+    )
+    job.start()
+    return Response(b"", status=200)
 
 
 @bp.post("/invoices/<lago_id>/retry_payment")
@@ -859,9 +863,23 @@ def payment_url(lago_id: str):
 
 
 def pdf_blob(token: str, filename: str):
-    """The generated invoice PDF behind `file_url` (ActiveStorage's redirect route)."""
-    return Response(
-        PDF_BYTES,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{filename}"'},
-    )
+    """ActiveStorage's blob redirect route: a valid signed id redirects to the disk service's
+    URL for the file; anything else is 404. No API key: the signature is the permission."""
+    standin = current()
+    key = standin.files.verify("blob", token)
+    if key is None or standin.files.path(key) is None:
+        return Response(b"Not Found", status=404, mimetype="text/plain")
+    signed = standin.files.sign("disk", key)
+    return redirect(f"/rails/active_storage/disk/{signed}/{filename}", code=302)
+
+
+def pdf_disk(token: str, filename: str):
+    """The disk service's URL: the file's bytes, read and sent in chunks."""
+    standin = current()
+    key = standin.files.verify("disk", token)
+    path = standin.files.path(key) if key else None
+    if path is None:
+        return Response(b"Not Found", status=404, mimetype="text/plain")
+    response = send_file(path, mimetype="application/pdf", conditional=False, max_age=0)
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from portal.models import InvoiceMirror
+from portal.models import CreditNoteMirror, InvoiceMirror
 from tests.integration.handlers.support import (
     control,
     create_lago_customer,
@@ -115,13 +115,38 @@ def test_a_voided_invoice_is_mirrored_as_voided(app, acme, outbox):
     assert rows(app, InvoiceMirror)[0].status == "voided"
 
 
-def test_a_credit_note_mirrors_its_invoice_again(app, acme, outbox):
+def test_a_credit_note_is_mirrored_beside_its_invoice(app, acme, outbox):
+    create_lago_customer(outbox.standin)
+    subscribe(outbox.standin)  # Pro is paid in advance: ending it now credits the unused days
+    outbox.dispatch_new()
+    lago_id = first_invoice(outbox)["lago_id"]
+    lago_call(outbox.standin, "DELETE", "/subscriptions/acme-main")
+    handled = dict(outbox.dispatch_new())
+    assert handled["credit_note.created"].note is None
+    [sent] = outbox.bodies("credit_note.created")
+    [note] = rows(app, CreditNoteMirror)
+    assert (note.lago_id, note.invoice_lago_id, note.tenant_id) == (
+        sent["credit_note"]["lago_id"],
+        lago_id,
+        acme.id,
+    )
+    assert note.number == sent["credit_note"]["number"]
+    assert note.total_amount_cents == sent["credit_note"]["total_amount_cents"] > 0
+    assert note.credit_amount_cents + note.refund_amount_cents == note.total_amount_cents
+    invoice = next(row for row in rows(app, InvoiceMirror) if row.lago_id == lago_id)
+    assert invoice.tenant_id == acme.id
+
+
+def test_a_credit_note_lago_cannot_find_is_mirrored_from_the_webhook(app, acme, outbox):
     create_lago_customer(outbox.standin)
     subscribe(outbox.standin)
     lago_id = first_invoice(outbox)["lago_id"]
-    body = payload("credit_note.created", lago_invoice_id=lago_id)
+    body = payload("credit_note.generated", lago_invoice_id=lago_id)
     outcome = deliver(app, body)
-    assert outcome.note is None
+    assert "webhook's copy of the credit note" in outcome.note
+    [note] = rows(app, CreditNoteMirror)
+    assert note.invoice_lago_id == lago_id
+    assert note.file_available is True
     [row] = rows(app, InvoiceMirror)
     assert row.lago_id == lago_id
 

@@ -38,6 +38,7 @@ LAGO_TYPES = {
     "payment.requires_action",
     "payment.succeeded",
     "credit_note.created",
+    "credit_note.generated",
     "wallet.depleted_ongoing_balance",
     "wallet_transaction.created",
     "wallet_transaction.updated",
