@@ -204,8 +204,7 @@ def _upgrade(running: Running, new: Terms, now: datetime) -> Estimate:
         if credit:
             lines.append(Line(f"Unused time on {old.title}", -credit, days, _days(*old_period)))
     else:
-        used_from = _billable_from(max(old_period[0], started), old_trial, zone)
-        days = _days(used_from, today - ONE_DAY)
+        days = _days_used(max(old_period[0], started), old_trial, now, zone)
         amount = _part(old.amount_cents, days, _days(*old_period))
         if amount:
             lines.append(Line(f"{old.title}, days used", amount, days, _days(*old_period)))
@@ -258,6 +257,28 @@ def _upgrade(running: Running, new: Terms, now: datetime) -> Estimate:
         current_yearly_cents=old.yearly_cents,
         new_yearly_cents=new.yearly_cents,
     )
+
+
+def _days_used(first_day: date, trial_ends: datetime | None, now: datetime, zone: str) -> int:
+    """The days an upgraded plan paid in arrears is billed for: lago-api counts from the local
+    start of `first_day` (or from the trial's end, to the second) to now, rounded up on the
+    local wall clock, less the day of the upgrade."""
+    start = datetime.combine(first_day, time(0), tzinfo=zone_of(zone))
+    if trial_ends is not None and trial_ends >= now:
+        return 0
+    if trial_ends is not None and trial_ends > start:
+        start = trial_ends
+    return max(_wall_days(start, now, zone) - 1, 0)
+
+
+def _wall_days(start: datetime, end: datetime, zone: str) -> int:
+    """Days from `start` to `end` on the local wall clock, rounded up; an `end` at local
+    midnight counts the day it opens (lago-api's date_diff_with_timezone)."""
+    tz = zone_of(zone)
+    if end.astimezone(tz).time() == time(0):
+        end += timedelta(seconds=1)
+    wall = end.astimezone(tz).replace(tzinfo=None) - start.astimezone(tz).replace(tzinfo=None)
+    return -(-wall // ONE_DAY)
 
 
 def _unused_credit(running: Running, period: tuple[date, date], trial_ends, now: datetime):

@@ -7,23 +7,26 @@ None of these functions commit.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from redis.exceptions import RedisError
 
 from portal import audit
 from portal.billing import proration, reconcile
 from portal.billing.connection import lago_client
 from portal.billing.customers import subscription_external_id
 from portal.billing.summary import BillingSummary, current_subscription, pending_downgrade
-from portal.extensions import db
+from portal.extensions import db, redis_connection, redis_key
 from portal.lago import LagoError, LagoPreviewUnavailable
 from portal.models import Operation, Plan, SubscriptionMirror, Tenant, utcnow
 from portal.operations import services as operations
 from portal.operations.services import confirms
 from portal.subscription.services import NothingToChange
 
+PREVIEW_REFUSAL_SECONDS = 600  # how long a Lago's "no previews" is taken as its answer
 INTERVAL_ORDER = ("weekly", "monthly", "quarterly", "semiannual", "yearly")
 CHARGE_MODELS = {
     "standard": "per unit",
@@ -185,13 +188,40 @@ def preview(tenant: Tenant, summary: BillingSummary, target: Plan, now: datetime
         )
         ask = {"plan_code": target.code}
     shown = _from_estimate(target, estimate)
+    scope = "subscriptions" if "subscription_ids" in ask else "proposals"
+    if _preview_refused(scope):
+        return shown
     try:
         lago = lago_client().preview_invoice(tenant.external_id, **ask)
-    except LagoPreviewUnavailable:
+    except LagoPreviewUnavailable as refusal:
+        _remember_refusal(refusal)
         return shown
     except LagoError:
         return _with_note(shown, "The billing system did not answer, so this is our estimate.")
     return _from_lago(shown, lago, summary.zone)
+
+
+def _refusal_key(scope: str) -> str:
+    return redis_key("lago", "preview-refused", scope)
+
+
+def _preview_refused(scope: str) -> bool:
+    """Whether this Lago refused to preview such a change a short while ago."""
+    try:
+        return bool(redis_connection().exists(_refusal_key(scope)))
+    except RedisError:
+        return False
+
+
+def _remember_refusal(refusal: LagoPreviewUnavailable) -> None:
+    """A free Lago (403) previews nothing; without the preview integration (405) it still
+    previews new subscriptions. Either answer holds for a while: ask again after that."""
+    scopes = ("subscriptions",) if refusal.status == 405 else ("subscriptions", "proposals")
+    with suppress(RedisError):
+        pipe = redis_connection().pipeline()
+        for scope in scopes:
+            pipe.setex(_refusal_key(scope), PREVIEW_REFUSAL_SECONDS, refusal.code or "refused")
+        pipe.execute()
 
 
 def _from_estimate(target: Plan, estimate: proration.Estimate) -> Preview:

@@ -9,6 +9,7 @@ the 1st at 00:00 to the last day at 23:59:59 local time, an anniversary plan fro
 from __future__ import annotations
 
 import calendar
+import math
 import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -100,6 +101,16 @@ def days_between(start: datetime, end: datetime, tz_name: str | None) -> int:
     if last < start:
         return 0
     return (local_date(last, tz) - local_date(start, tz)).days + 1
+
+
+def date_diff(start: datetime, end: datetime, tz_name: str | None) -> int:
+    """Utils::Datetime.date_diff_with_timezone: the days from `start` to `end`, rounded up, on
+    local wall clocks (an `end` at local midnight counts the day it opens)."""
+    tz = zone(tz_name)
+    if end.astimezone(tz).time() == time(0):
+        end += timedelta(seconds=1)
+    wall = end.astimezone(tz).replace(tzinfo=None) - start.astimezone(tz).replace(tzinfo=None)
+    return math.ceil(wall / timedelta(days=1))
 
 
 def prorate(amount_cents: int, part_days: int, period_days: int) -> int:

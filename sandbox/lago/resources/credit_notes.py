@@ -92,7 +92,9 @@ def termination_credit(
     standin: Standin, sub: dict[str, Any], at: datetime, *, upgrade: bool
 ) -> TerminationCredit | None:
     """The day price of the last paid-in-advance period times the days left (none when
-    nothing is left to credit); nothing is stored."""
+    nothing is left to credit, or for a plan paid in arrears); nothing is stored."""
+    if not subscriptions.plan_of(standin, sub).get("pay_in_advance"):
+        return None
     last = _subscription_fee(standin, sub)
     if last is None:
         return None

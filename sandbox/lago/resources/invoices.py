@@ -213,6 +213,7 @@ def _subscription_fee(
     plan = subscriptions.plan_of(standin, sub)
     tz = customers.timezone_of(standin, customer)
     days = days_between(start, end, tz) if start < end else 0
+    days = days if bill.fee_days is None else bill.fee_days
     amount = prorate(plan["amount_cents"], days, days_between(period.start, period.end, tz))
     return {
         "id": new_id(),

@@ -227,7 +227,7 @@ def _plan_change(standin: Standin, sub: dict[str, Any], code: Any) -> Preview:
     preview.upgrade = upgrade
     preview.subscriptions = [sub, new] if plan.get("pay_in_advance") else [sub]
     if upgrade:
-        preview.bills = [subscriptions.bill_termination(standin, sub, now)]
+        preview.bills = [subscriptions.bill_termination(standin, sub, now, upgrade=True)]
         started = subscriptions.bill_start(standin, new, now)
         preview.bills += [started] if started else []
         preview.credited = sub

@@ -23,7 +23,15 @@ from flask import Blueprint, jsonify, request
 
 from .. import errors, pagination
 from ..clock import iso, parse_iso
-from ..periods import Period, local_date, period_at, yearly_amount_cents, zone
+from ..periods import (
+    Period,
+    date_diff,
+    local_date,
+    period_at,
+    start_of_local_day,
+    yearly_amount_cents,
+    zone,
+)
 from ..state import Standin, current
 from . import (
     Problems,
@@ -325,6 +333,7 @@ class Bill:
     charges: tuple[datetime, datetime] | None = None  # usage window
     period: Period | None = None  # the period shown in billing_periods
     extra: dict[str, Any] = field(default_factory=dict)
+    fee_days: int | None = None  # days billed when not the local days the fee window touches
 
 
 def _fee_window(
@@ -381,20 +390,33 @@ def bill_boundary(
         period = current_period(standin, upcoming, boundary)
         if not _billed(upcoming, period):
             _mark_billed(upcoming, period)
-            window = _fee_window(standin, upcoming, period, period.start, period.end)
+            # A subscription starting inside the period (after a downgrade) is prorated from
+            # its start (Fees::SubscriptionService#first_subscription_amount).
+            start = max(period.start, started_at(upcoming) or period.start)
+            window = _fee_window(standin, upcoming, period, start, period.end)
             reason = "subscription_starting" if next_sub else "subscription_periodic"
             bills.append(Bill(upcoming, reason, fee=window, period=period))
     return bills
 
 
-def bill_termination(standin: Standin, sub: dict[str, Any], at: datetime) -> Bill:
-    """What is left to bill when a subscription ends at `at`: usage, and arrears base fee."""
+def bill_termination(
+    standin: Standin, sub: dict[str, Any], at: datetime, *, upgrade: bool = False
+) -> Bill:
+    """What is left to bill when a subscription ends at `at`: usage, and arrears base fee.
+
+    An upgraded plan paid in arrears is billed for its days before the day of the upgrade
+    (Subscription#date_diff_with_timezone takes one day off for a terminated, upgraded one),
+    counted from the period's start, or from the trial's end to the second."""
     plan = plan_of(standin, sub)
     period = current_period(standin, sub, max(at - timedelta(seconds=1), started_at(sub) or at))
     start = max(period.start, started_at(sub) or period.start)
     bill = Bill(sub, "subscription_terminating", charges=(start, at), period=period)
     if not plan.get("pay_in_advance"):
         bill.fee = _fee_window(standin, sub, period, start, at)
+        if upgrade:
+            tz = tz_of(standin, sub)
+            first = bill.fee[0] if bill.fee[0] > start else start_of_local_day(start, tz)
+            bill.fee_days = max(date_diff(first, at, tz) - 1, 0) if first < at else 0
     return bill
 
 
@@ -477,7 +499,11 @@ def terminate(
     following = pending_next(standin, sub)
     if following is not None and not upgrade:
         cancel(standin, following)
-    final_bill = bill_termination(standin, sub, at) if invoice == "generate" or upgrade else None
+    final_bill = (
+        bill_termination(standin, sub, at, upgrade=upgrade)
+        if invoice == "generate" or upgrade
+        else None
+    )
     emit(standin, "subscription.terminated", sub)
     if plan.get("pay_in_advance") and credit_note != "skip":
         credit_notes.create_from_termination(

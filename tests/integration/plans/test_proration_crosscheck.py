@@ -1,7 +1,8 @@
 """Pier's estimate against the Lago stand-in's invoice preview on generated plan changes.
 
-Each example builds two plans, a customer in a time zone, subscribes at one moment and
-previews the change at a later one (period ends, 29 February, trials included).
+Each example builds two plans (any intervals, paid in advance or in arrears, with or without a
+trial), a customer in a time zone, subscribes at one moment and previews the change at a later
+one (period ends, 29 February 2028 included).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from portal.billing.proration import Running, Terms, estimate_change, local_day, period_containing
@@ -30,11 +31,22 @@ plans = st.fixed_dictionaries(
         "interval": st.sampled_from(INTERVALS),
         "amount_cents": st.integers(min_value=0, max_value=500_000),
         "pay_in_advance": st.booleans(),
-        "trial_period": st.just(0),
+        "trial_period": st.sampled_from([0, 0, 3, 20]),
     }
 )
+
+
+def _plan(interval: str, amount_cents: int, in_advance: bool, trial: int = 0) -> dict:
+    return {
+        "interval": interval,
+        "amount_cents": amount_cents,
+        "pay_in_advance": in_advance,
+        "trial_period": trial,
+    }
+
+
 starts = st.datetimes(
-    min_value=datetime(2027, 1, 1), max_value=datetime(2029, 12, 31), timezones=st.just(UTC)
+    min_value=datetime(2027, 1, 1), max_value=datetime(2028, 12, 31), timezones=st.just(UTC)
 )
 
 
@@ -101,14 +113,39 @@ def _scenario(lago, old: dict, new: dict, zone: str, billing_time: str, start, l
     gap_seconds=st.integers(min_value=0, max_value=86_399),
     to_period_end=st.booleans(),
 )
+@example(  # a downgrade onto a yearly plan paid in advance: prorated from the switch day
+    old=_plan("monthly", 10_000, True),
+    new=_plan("yearly", 100_000, True),
+    zone="UTC",
+    billing_time="calendar",
+    start=datetime(2027, 1, 10, 9, tzinfo=UTC),
+    gap_days=50,
+    gap_seconds=0,
+    to_period_end=False,
+)
+@example(  # an upgrade away from arrears: the days before the day of the upgrade
+    old=_plan("monthly", 8_300, False),
+    new=_plan("monthly", 20_000, True),
+    zone="Europe/Lisbon",
+    billing_time="calendar",
+    start=datetime(2027, 3, 1, 0, tzinfo=UTC),
+    gap_days=20,
+    gap_seconds=50_000,
+    to_period_end=False,
+)
+@example(  # arrears with a trial ending mid-period, upgraded earlier in the day than it ended
+    old=_plan("monthly", 9_000, False, trial=20),
+    new=_plan("quarterly", 40_000, True),
+    zone="America/New_York",
+    billing_time="anniversary",
+    start=datetime(2027, 3, 5, 20, tzinfo=UTC),
+    gap_days=30,
+    gap_seconds=3_600,
+    to_period_end=False,
+)
 def test_estimate_matches_the_standins_preview(
     premium_lago, old, new, zone, billing_time, start, gap_days, gap_seconds, to_period_end
 ):
-    # Pairs on one interval and without trials: across intervals the stand-in bills a
-    # downgrade's first period in full where lago-api prorates it from the switch day, and the
-    # days used of a plan paid in arrears are counted differently; both are still to be settled.
-    new = new | {"interval": old["interval"]}
-    old = old | {"pay_in_advance": True}
     if old == new:
         new = new | {"amount_cents": new["amount_cents"] + 100}
     later = start + timedelta(days=gap_days, seconds=gap_seconds)
