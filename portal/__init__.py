@@ -79,6 +79,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.organisation import bp as organisation_bp
     from portal.subscription import bp as subscription_bp
     from portal.team import bp as team_bp
+    from portal.usage import bp as usage_bp
     from portal.webhooks import bp as webhooks_bp
 
     app.register_blueprint(errors_bp)
@@ -92,6 +93,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(webhooks_bp, url_prefix="/webhooks")
     app.register_blueprint(operations_bp, url_prefix="/operations")
     app.register_blueprint(subscription_bp, url_prefix="/subscription")
+    app.register_blueprint(usage_bp, url_prefix="/usage")
 
 
 def _register_request_hooks(app: Flask) -> None:

@@ -21,7 +21,7 @@ SIGNED_IN = {
     "account.end_all",
     "home.switch",
 }
-MEMBER = {"team.index", "operations.status", "subscription.refresh"}
+MEMBER = {"team.index", "operations.status", "subscription.refresh", "usage.index", "usage.current_period"}
 BILLING = {
     "team.invite",
     "team.revoke",

@@ -1,0 +1,29 @@
+"""Acme subscribed to Pro in the Lago stand-in, as in the subscription tests."""
+
+from __future__ import annotations
+
+from tests.integration.handlers.conftest import acme, connected, no_proxy  # noqa: F401
+from tests.integration.handlers.support import lago_call
+from tests.integration.subscription.conftest import (  # noqa: F401
+    SUBSCRIPTION,
+    client_as,
+    pull,
+    subscribe,
+    subscribed,
+)
+
+CURRENT = {"HX-Request": "true", "HX-Target": "usage-current"}
+
+
+def send_calls(standin, prefix: str, count: int, code: str = "api_calls") -> None:
+    """`count` events of one metric on Acme's subscription."""
+    for start in range(0, count, 100):
+        events = [
+            {
+                "transaction_id": f"{prefix}-{n}",
+                "external_subscription_id": SUBSCRIPTION,
+                "code": code,
+            }
+            for n in range(start, min(count, start + 100))
+        ]
+        lago_call(standin, "POST", "/events/batch", json={"events": events})
