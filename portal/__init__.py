@@ -80,6 +80,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.subscription import bp as subscription_bp
     from portal.team import bp as team_bp
     from portal.usage import bp as usage_bp
+    from portal.wallet import bp as wallet_bp
     from portal.webhooks import bp as webhooks_bp
 
     app.register_blueprint(errors_bp)
@@ -94,6 +95,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(operations_bp, url_prefix="/operations")
     app.register_blueprint(subscription_bp, url_prefix="/subscription")
     app.register_blueprint(usage_bp, url_prefix="/usage")
+    app.register_blueprint(wallet_bp, url_prefix="/wallet")
 
 
 def _register_request_hooks(app: Flask) -> None:

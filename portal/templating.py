@@ -93,6 +93,7 @@ def init_app(app: Flask) -> None:
         number=number,
     )
     app.jinja_env.globals["forms"] = MacroLibrary(app.jinja_env, "macros/forms.html")
+    app.jinja_env.globals["live"] = MacroLibrary(app.jinja_env, "macros/live.html")
 
     @app.context_processor
     def inject_membership():

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from flask import abort, redirect, request, url_for
+from flask import abort, redirect, url_for
 from flask_login import current_user, login_required
 
 from portal.access import current_membership, switch_tenant
 from portal.auth.forms import ConfirmForm
 from portal.billing import outage
 from portal.billing.summary import summarize
-from portal.extensions import db
 from portal.home import bp
 from portal.htmx import redirect_to, render_page
 from portal.models import utcnow
 from portal.notify import notices
-from portal.operations import services as operations
+from portal.operations.runner import shown_operation
 
 
 @bp.route("/")
@@ -34,22 +33,10 @@ def index():
         tenant=membership.tenant,
         now=utcnow(),
         summary=summarize(membership.tenant),
-        operation=_operation(membership.tenant_id),
+        operation=shown_operation(membership.tenant_id),
         notices=notices.for_tenant(membership.tenant_id),
         lago_outage=outage.current_outage(who="The billing system"),
     )
-
-
-def _operation(tenant_id: int):
-    """The operation named in ?operation= (this tenant's only), to show where it stands."""
-    wanted = request.args.get("operation", type=int)
-    if wanted is None:
-        return None
-    operation = operations.for_tenant(wanted, tenant_id)
-    if operation is not None:
-        operations.settle(operation)
-        db.session.commit()
-    return operation
 
 
 @bp.route("/tenants/<int:tenant_id>/switch", methods=["POST"])

@@ -21,7 +21,7 @@ SIGNED_IN = {
     "account.end_all",
     "home.switch",
 }
-MEMBER = {"team.index", "operations.status", "subscription.refresh", "usage.index", "usage.current_period"}
+MEMBER = {"team.index", "operations.status", "subscription.refresh", "usage.index", "usage.current_period", "wallet.index", "wallet.details"}
 BILLING = {
     "team.invite",
     "team.revoke",
@@ -29,6 +29,7 @@ BILLING = {
     "subscription.cancel",
     "subscription.reactivate",
     "subscription.undo_downgrade",
+    "wallet.top_up",
 }
 OWNER = {"team.remove"}
 ADMIN = {

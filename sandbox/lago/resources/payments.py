@@ -19,7 +19,7 @@ from .. import pagination
 from ..clock import iso
 from ..knobs import PaymentBehaviour
 from ..state import Standin, current
-from . import customers, invoices, payment_methods, register_object
+from . import customers, invoices, payment_methods, register_object, wallets
 
 bp = Blueprint("payments", __name__)
 
@@ -141,6 +141,7 @@ def attempt(
     invoice["ready_for_payment_processing"] = True
     invoice["auto_retry_at"] = _next_retry(standin, invoice, behaviour)
     invoice = invoices.save(standin, invoice)
+    wallets.invoice_payment_failed(standin, invoice)
     standin.webhooks.emit(
         "invoice.payment_failure",
         failure_object(standin, invoice, behaviour.error_code, behaviour.error_message),
