@@ -22,6 +22,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 
 from portal.lago.webhook_key import UnreadableKey, read_public_key
 from portal.models import Provider, WebhookAlgorithm
+from portal.wallet.forms import credits_field
 
 CURRENCY = Regexp(r"^[A-Z]{3}$", message="Use a three-letter currency code such as USD or EUR.")
 
@@ -173,3 +174,10 @@ class NewPlanForm(FlaskForm):
     currency = StringField("Currency", validators=[DataRequired(), CURRENCY], default="USD")
     trial_days = IntegerField("Trial (days)", validators=[NumberRange(0, 365)], default=0)
     description = TextAreaField("Description", validators=[Optional(), Length(max=2000)])
+
+
+class GrantCreditsForm(FlaskForm):
+    """Free credits for a tenant, with the reason kept in the audit log."""
+
+    credits = credits_field()
+    reason = StringField("Reason", validators=[DataRequired(), Length(max=120)])

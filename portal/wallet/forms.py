@@ -1,4 +1,4 @@
-"""The top-up form: how many credits to buy, with the operation's idempotency key."""
+"""How many credits to buy (customers) or grant (admins)."""
 
 from decimal import Decimal
 
@@ -10,10 +10,14 @@ from portal.subscription.forms import ActionForm
 MAX_CREDITS = Decimal(1_000_000)
 
 
-class CreditsForm(ActionForm):
-    """A number of credits, at most two decimals."""
+def _two_decimals(_form, field) -> None:
+    if field.data is not None and field.data != field.data.quantize(Decimal("0.01")):
+        raise ValidationError("Use at most two decimals.")
 
-    credits = DecimalField(
+
+def credits_field() -> DecimalField:
+    """A number of credits between 0.01 and 1,000,000, at most two decimals."""
+    return DecimalField(
         "Credits",
         places=2,
         validators=[
@@ -23,9 +27,12 @@ class CreditsForm(ActionForm):
                 max=MAX_CREDITS,
                 message="Enter a number of credits between 0.01 and 1,000,000.",
             ),
+            _two_decimals,
         ],
     )
 
-    def validate_credits(self, field) -> None:
-        if field.data is not None and field.data != field.data.quantize(Decimal("0.01")):
-            raise ValidationError("Use at most two decimals.")
+
+class CreditsForm(ActionForm):
+    """A customer's top-up, with the operation's idempotency key."""
+
+    credits = credits_field()

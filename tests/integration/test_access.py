@@ -21,7 +21,15 @@ SIGNED_IN = {
     "account.end_all",
     "home.switch",
 }
-MEMBER = {"team.index", "operations.status", "subscription.refresh", "usage.index", "usage.current_period", "wallet.index", "wallet.details"}
+MEMBER = {
+    "team.index",
+    "operations.status",
+    "subscription.refresh",
+    "usage.index",
+    "usage.current_period",
+    "wallet.index",
+    "wallet.details",
+}
 BILLING = {
     "team.invite",
     "team.revoke",
@@ -51,6 +59,8 @@ ADMIN = {
     "admin.plan_edit",
     "admin.tenants",
     "admin.tenant_sync",
+    "admin.tenant_detail",
+    "admin.tenant_grant_credits",
     "admin.reconcile_now",
     "admin.webhooks",
     "admin.webhook_detail",

@@ -68,6 +68,7 @@ def world(app, make_person, frozen):
             "plan_id": plan.id,
             "event_id": event.id,
             "operation_id": operation.id,
+            "tenant_id": owner.tenant_id,
         }
     return people, values
 
