@@ -3,20 +3,18 @@ briefly in Redis, with what each plan includes and its progressive-billing thres
 
 from __future__ import annotations
 
-import contextlib
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from redis.exceptions import RedisError
 
 from portal.billing.connection import lago_client
-from portal.extensions import db, redis_connection, redis_key
+from portal.extensions import db
 from portal.lago import Plan as LagoPlan
 from portal.lago.types import Charge, CustomerUsage, NoUsageYet
 from portal.models import Plan, SubscriptionMirror, Tenant, utcnow
+from portal.usage.cache import remembered
 
 CACHE_SECONDS = 60
 
@@ -181,31 +179,11 @@ def read_from_lago(tenant: Tenant) -> dict:
     return {"as_of": utcnow().isoformat(), "items": items}
 
 
-def _cache_key(tenant: Tenant) -> str:
-    return redis_key("usage", "current", str(tenant.id))
-
-
-def _from_cache(key: str) -> dict | None:
-    try:
-        cached = redis_connection().get(key)
-    except RedisError:
-        return None
-    return json.loads(cached) if cached else None
-
-
-def _to_cache(key: str, snapshot: dict) -> None:
-    with contextlib.suppress(RedisError):
-        redis_connection().set(key, json.dumps(snapshot), ex=CACHE_SECONDS)
-
-
 def snapshot(tenant: Tenant, *, fresh: bool = False) -> dict:
     """Lago's answer, from the cache unless `fresh` or older than `CACHE_SECONDS`."""
-    key = _cache_key(tenant)
-    found = None if fresh else _from_cache(key)
-    if found is None:
-        found = read_from_lago(tenant)
-        _to_cache(key, found)
-    return found
+    return remembered(
+        ("current", str(tenant.id)), CACHE_SECONDS, lambda: read_from_lago(tenant), fresh=fresh
+    )
 
 
 def current_usage(tenant: Tenant, *, fresh: bool = False) -> CurrentUsage:

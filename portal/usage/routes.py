@@ -11,9 +11,10 @@ from portal.billing.sentences import for_customer
 from portal.billing.summary import summarize
 from portal.htmx import render_page
 from portal.lago import LagoError, LagoUnavailable
-from portal.usage import bp, current
+from portal.usage import bp, current, history
 
 CURRENT = "usage-current"
+HISTORY = "usage-history"
 
 
 def customer_sentence(error: LagoError) -> str:
@@ -50,4 +51,19 @@ def current_period():
         fragments={CURRENT},
         summary=summarize(g.tenant),
         **_current_part(),
+    )
+
+
+@bp.route("/history")
+@member_required
+def past_periods():
+    """The usage page with the last billed periods from Lago (htmx takes that part alone)."""
+    try:
+        context = {"history": history.past_usage(g.tenant)}
+    except NotConnected:
+        context = {"history_error": "Billing is not connected yet, so there is no history."}
+    except LagoError as error:
+        context = {"history_error": customer_sentence(error)}
+    return render_page(
+        "usage/index.html", fragments={HISTORY}, summary=summarize(g.tenant), **context
     )

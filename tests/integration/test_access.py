@@ -26,7 +26,7 @@ MEMBER = {
     "operations.status",
     "subscription.refresh",
     "usage.index",
-    "usage.current_period",
+    "usage.current_period", "usage.past_periods",
     "wallet.index",
     "wallet.details",
 }
