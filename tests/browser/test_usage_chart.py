@@ -9,7 +9,7 @@ from tests.integration.usage.conftest import (  # noqa: F401
     acme,
     connected,
     no_proxy,
-    subscribed_in_2030,
+    subscribed,
 )
 from tests.integration.usage.test_history import bill_two_periods
 
@@ -18,11 +18,11 @@ def test_the_usage_chart_renders_and_the_table_matches_it(
     page: Page,
     live_server,
     connected,  # noqa: F811
-    subscribed_in_2030,  # noqa: F811
+    subscribed,  # noqa: F811
 ):
     bill_two_periods(connected)
     page.goto("/login")
-    page.get_by_label("Email").fill(subscribed_in_2030.member)
+    page.get_by_label("Email").fill(subscribed.member)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.goto("/usage/")

@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 
-from portal.billing import catalogue
-from portal.billing.connection import lago_client
-from portal.extensions import db
-from portal.models import User
-from tests.conftest import log_in
 from tests.integration.handlers.conftest import acme, connected, no_proxy  # noqa: F401
 from tests.integration.handlers.support import lago_call
 from tests.integration.subscription.conftest import (  # noqa: F401
@@ -18,7 +11,7 @@ from tests.integration.subscription.conftest import (  # noqa: F401
     client_as,
     pull,
     subscribe,
-    subscribed,
+    subscribe_acme_to_pro,
 )
 
 START = "2030-01-10T09:00:00Z"
@@ -41,28 +34,6 @@ def send_calls(standin, prefix: str, count: int, code: str = "api_calls") -> Non
 
 
 @pytest.fixture
-def subscribed_in_2030(app, acme, connected):  # noqa: F811
+def subscribed(app, acme, connected):  # noqa: F811
     """Acme on Pro from 10 January 2030, 09:00 UTC (the stand-in's clock pinned there)."""
-    connected.seed()
-    connected.travel_to(START)
-    lago_call(
-        connected,
-        "POST",
-        "/customers",
-        json={"customer": {"external_id": "pier_acme", "name": "Acme Inc.", "currency": "USD"}},
-    )
-    subscribe(connected, "pro")
-    with app.app_context():
-        catalogue.sync_catalogue(lago_client(), import_new=True)
-        db.session.commit()
-    pull(app, acme.id)
-    return acme
-
-
-@pytest.fixture
-def member_2030(app, subscribed_in_2030):
-    """Acme's member, logged in."""
-    with app.app_context():
-        user = db.session.scalar(db.select(User).filter_by(email=subscribed_in_2030.member))
-        person = SimpleNamespace(id=user.id)
-    return log_in(app.test_client(), person)
+    return subscribe_acme_to_pro(app, acme, connected, at=START)

@@ -26,9 +26,9 @@ def chart_and_table(html: str) -> tuple[dict, list[tuple[str, str]], list[str]]:
     return data, rows, units
 
 
-def test_each_billed_period_once_with_the_same_figures_in_chart_and_table(member_2030, connected):
+def test_each_billed_period_once_with_the_same_figures_in_chart_and_table(client_as, connected):
     bill_two_periods(connected)
-    html = member_2030.get("/usage/history", headers=HISTORY).get_data(as_text=True)
+    html = client_as("member").get("/usage/history", headers=HISTORY).get_data(as_text=True)
     assert html.lstrip().startswith('<section id="usage-history"')
     data, rows, units = chart_and_table(html)
     assert rows == [("2030-01-10", "1500"), ("2030-02-01", "1000")]
@@ -40,7 +40,7 @@ def test_each_billed_period_once_with_the_same_figures_in_chart_and_table(member
     assert "$15.00" in html and "$10.00" in html
 
 
-def test_no_billed_period_yet(member_2030):
-    html = member_2030.get("/usage/history", headers=HISTORY).get_data(as_text=True)
+def test_no_billed_period_yet(client_as):
+    html = client_as("member").get("/usage/history", headers=HISTORY).get_data(as_text=True)
     assert "No billed period yet" in html
     assert 'id="usage-chart"' not in html
