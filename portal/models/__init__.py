@@ -14,9 +14,11 @@ from portal.models.mirror import (
 )
 from portal.models.operation import Operation, OperationState
 from portal.models.tenant import Invitation, Membership, Role, SyncState, Tenant
+from portal.models.usage import UsageAlert
 from portal.models.user import User, UserSession
 
 __all__ = [
+    "UsageAlert",
     "BillingAccount",
     "DunningState",
     "EmailLog",

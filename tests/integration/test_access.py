@@ -26,7 +26,8 @@ MEMBER = {
     "operations.status",
     "subscription.refresh",
     "usage.index",
-    "usage.current_period", "usage.past_periods",
+    "usage.current_period",
+    "usage.past_periods",
     "wallet.index",
     "wallet.details",
 }
@@ -38,6 +39,8 @@ BILLING = {
     "subscription.reactivate",
     "subscription.undo_downgrade",
     "wallet.top_up",
+    "usage.add_alert",
+    "usage.delete_alert",
 }
 OWNER = {"team.remove"}
 ADMIN = {

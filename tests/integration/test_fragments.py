@@ -69,6 +69,7 @@ def world(app, make_person, frozen):
             "event_id": event.id,
             "operation_id": operation.id,
             "tenant_id": owner.tenant_id,
+            "alert_id": 1,
         }
     return people, values
 
