@@ -67,6 +67,18 @@ class SubscriptionUsage:
     metrics: tuple[MetricUsage, ...] = ()
     thresholds: tuple[Threshold, ...] = ()
 
+    def linear_estimate(self, at: datetime) -> int | None:
+        """Pier's own projection of the usage amount at the end of the period: the amount so
+        far, scaled from the time elapsed at `at` to the whole period. None before an hour of
+        the period has passed (too little to go on) or outside it."""
+        if self.from_datetime is None or self.to_datetime is None:
+            return None
+        elapsed = (at - self.from_datetime).total_seconds()
+        whole = (self.to_datetime - self.from_datetime).total_seconds() + 1
+        if elapsed < 3600 or elapsed > whole:
+            return None
+        return round(self.amount_cents * whole / elapsed)
+
 
 @dataclass(frozen=True)
 class CurrentUsage:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
+
+import time_machine
 
 from portal.extensions import db
 from portal.models import SubscriptionMirror
@@ -71,3 +74,19 @@ def test_lago_down_says_so_in_the_part(client_as, connected):
     response = client_as("member").get("/usage/current", headers=CURRENT)
     assert response.status_code == 200
     assert "Try again" in response.get_data(as_text=True)
+
+
+def test_the_projection_is_pier_s_linear_estimate_labelled_as_such(client_as, connected):
+    send_calls(connected, "seat", 2, code="seats")  # $10 of seats from 10 to 31 January
+    # Pier and Lago read usage on 17 January, a week into the period.
+    # Pier reads usage when a third of the period (7 of 22 days less 9 hours) has passed.
+    seventeenth = datetime(2030, 1, 17, 9, 0, tzinfo=UTC)
+    with time_machine.travel(seventeenth, tick=False):
+        connected.travel_to(seventeenth)  # the stand-in's clock runs on the same (pinned) time
+        html = client_as("member").get("/usage/current", headers=CURRENT).get_data(as_text=True)
+    estimate = re.search(
+        r'class="usage-projection">.*?<strong>([^<]+)</strong>(.*?)</p>', html, re.S
+    )
+    # The period runs 10 Jan 09:00 to 31 Jan 23:59:59, 21 days and 15 hours: $10 × 519 h / 168 h.
+    assert estimate.group(1) == "$30.89"
+    assert "Pier's estimate" in estimate.group(2)
