@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-VENDOR := static/vendor/htmx.min.js static/vendor/pico.min.css
+VENDOR := static/vendor/htmx.min.js static/vendor/pico.min.css static/vendor/uPlot.iife.min.js static/vendor/uPlot.min.css
 DEMO_DB := instance/demo.sqlite3
 
 .PHONY: setup demo test test-fast test-dates faketime lint format browser clean bench bench-billing
@@ -23,6 +23,8 @@ $(VENDOR): node_modules/.package-lock.json
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
 	cp node_modules/@picocss/pico/css/pico.min.css static/vendor/pico.min.css
+	cp node_modules/uplot/dist/uPlot.iife.min.js static/vendor/uPlot.iife.min.js
+	cp node_modules/uplot/dist/uPlot.min.css static/vendor/uPlot.min.css
 
 # Installs a Debian package (as root, or through sudo).
 apt_install = if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1); \

@@ -10,4 +10,5 @@ SCHEDULE = (
     (emails.send_trial_reminders, "emails", 3600),
     (dunning.suspend_overdue_accounts, "default", 3600),
     (reconcile.reconcile_all, "default", 3600),
+    (usage.check_usage_alerts, "default", 900),
 )

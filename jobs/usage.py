@@ -1,15 +1,18 @@
-"""Usage events: forward the outbox to Lago in batches, then refresh the tenants' cached usage."""
+"""Usage jobs: forward the event outbox to Lago, and announce the usage alerts tenants reach."""
 
 from __future__ import annotations
 
 import logging
+
+import sqlalchemy as sa
 
 from jobs.runtime import in_app_context
 from portal.billing import usage_cache, usage_outbox
 from portal.billing.connection import NotConnected
 from portal.extensions import db
 from portal.lago import LagoError
-from portal.models import Tenant
+from portal.models import Tenant, UsageAlert
+from portal.usage import alerts, current
 
 log = logging.getLogger(__name__)
 
@@ -50,3 +53,24 @@ def _refresh_usage(tenant_id: int) -> None:
         log.warning("usage of tenant %s not refreshed: %s", tenant_id, exc)
         return
     db.session.commit()
+
+
+@in_app_context
+def check_usage_alerts() -> int:
+    """Evaluate every tenant's usage alerts; returns how many levels were newly reached."""
+    tenant_ids = db.session.scalars(sa.select(UsageAlert.tenant_id).distinct()).all()
+    announced = 0
+    for tenant_id in tenant_ids:
+        tenant = db.session.get(Tenant, tenant_id)
+        if tenant is None:
+            continue
+        try:
+            usage = current.current_usage(tenant, fresh=True)
+        except NotConnected:
+            return announced
+        except LagoError as error:
+            log.warning("usage of tenant %s not read: %s", tenant_id, error)
+            db.session.rollback()
+            continue
+        announced += alerts.notify(tenant, usage)
+    return announced

@@ -88,6 +88,8 @@ def _register_blueprints(app: Flask) -> None:
     from portal.plans import bp as plans_bp
     from portal.subscription import bp as subscription_bp
     from portal.team import bp as team_bp
+    from portal.usage import bp as usage_bp
+    from portal.wallet import bp as wallet_bp
     from portal.webhooks import bp as webhooks_bp
 
     app.register_blueprint(errors_bp)
@@ -107,6 +109,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(cards_bp, url_prefix="/cards")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # API calls carry a token, not a session cookie
+    app.register_blueprint(usage_bp, url_prefix="/usage")
+    app.register_blueprint(wallet_bp, url_prefix="/wallet")
 
 
 def _register_request_hooks(app: Flask) -> None:

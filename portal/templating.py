@@ -7,7 +7,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date, format_datetime, format_timedelta
-from babel.numbers import format_currency, get_currency_precision
+from babel.numbers import format_currency, format_decimal, get_currency_precision
 from flask import Flask
 from flask_login import current_user
 
@@ -60,6 +60,13 @@ def money(amount_cents: int | None, currency: str = "USD") -> str:
     return format_currency(amount, currency, locale=LOCALE)
 
 
+def number(value: Decimal | int | float | None) -> str:
+    """A quantity for people (thousands grouped, no trailing zeros)."""
+    if value is None:
+        return "—"
+    return format_decimal(Decimal(str(value)).normalize(), locale=LOCALE)
+
+
 class MacroLibrary:
     """A macro template exposed as a global, loaded on first use.
 
@@ -79,9 +86,14 @@ class MacroLibrary:
 def init_app(app: Flask) -> None:
     """Register filters and globals."""
     app.jinja_env.filters.update(
-        local_datetime=local_datetime, local_date=local_date, time_ago=time_ago, money=money
+        local_datetime=local_datetime,
+        local_date=local_date,
+        time_ago=time_ago,
+        money=money,
+        number=number,
     )
     app.jinja_env.globals["forms"] = MacroLibrary(app.jinja_env, "macros/forms.html")
+    app.jinja_env.globals["live"] = MacroLibrary(app.jinja_env, "macros/live.html")
 
     @app.context_processor
     def inject_membership():

@@ -22,6 +22,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 
 from portal.lago.webhook_key import UnreadableKey, read_public_key
 from portal.models import Provider, WebhookAlgorithm
+from portal.wallet.forms import credits_field
 
 CURRENCY = Regexp(r"^[A-Z]{3}$", message="Use a three-letter currency code such as USD or EUR.")
 
@@ -231,3 +232,10 @@ class ApiTokenForm(FlaskForm):
         default=["read"],
         validators=[DataRequired(message="Choose at least one scope.")],
     )
+
+
+class GrantCreditsForm(FlaskForm):
+    """Free credits for a tenant, with the reason kept in the audit log."""
+
+    credits = credits_field()
+    reason = StringField("Reason", validators=[DataRequired(), Length(max=120)])

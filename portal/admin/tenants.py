@@ -7,12 +7,16 @@ from flask import abort, flash, request
 
 from portal.access import platform_admin_required
 from portal.admin import bp
+from portal.admin.forms import GrantCreditsForm
 from portal.auth.forms import ConfirmForm
-from portal.billing import customers, stripe_link
+from portal.billing import customers, outage, stripe_link
+from portal.billing.connection import NotConnected
 from portal.extensions import db
 from portal.htmx import redirect_to, render_page
+from portal.lago import LagoError
 from portal.models import BillingAccount, SyncState, Tenant
 from portal.queues import enqueue
+from portal.wallet import services as wallet
 
 
 @bp.route("/tenants")
@@ -34,6 +38,46 @@ def tenants():
         link_state=stripe_link.state,
         confirm=ConfirmForm(),
     )
+
+
+@bp.route("/tenants/<int:tenant_id>")
+@platform_admin_required
+def tenant_detail(tenant_id: int):
+    """One tenant's billing: the mirrored wallet, and free credits to grant."""
+    tenant = db.session.get(Tenant, tenant_id) or abort(404)
+    return _tenant_page(tenant, GrantCreditsForm(formdata=None))
+
+
+def _tenant_page(tenant: Tenant, grant: GrantCreditsForm, status: int = 200):
+    return render_page(
+        "admin/tenant.html",
+        status=status,
+        tenant=tenant,
+        account=wallet.account_of(tenant),
+        grant=grant,
+    )
+
+
+@bp.route("/tenants/<int:tenant_id>/credits", methods=["POST"])
+@platform_admin_required
+def tenant_grant_credits(tenant_id: int):
+    """Give a tenant free credits; they count at once (audited)."""
+    tenant = db.session.get(Tenant, tenant_id) or abort(404)
+    form = GrantCreditsForm()
+    if not form.validate_on_submit():
+        return _tenant_page(tenant, form, status=422)
+    try:
+        wallet.grant_credits(tenant, form.credits.data, form.reason.data.strip())
+    except NotConnected as exc:
+        flash(exc.message, "error")
+        return redirect_to("admin.tenant_detail", tenant_id=tenant.id)
+    except LagoError as exc:
+        db.session.rollback()
+        flash(f"No credits were granted: {outage.sentence(exc)}", "error")
+        return redirect_to("admin.tenant_detail", tenant_id=tenant.id)
+    db.session.commit()
+    flash(f"{form.credits.data} credits granted to {tenant.name}.", "success")
+    return redirect_to("admin.tenant_detail", tenant_id=tenant.id)
 
 
 @bp.route("/tenants/<int:tenant_id>/sync", methods=["POST"])

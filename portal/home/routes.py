@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, redirect, request, url_for
+from flask import abort, redirect, url_for
 from flask_login import current_user, login_required
 
 from portal.access import current_membership, switch_tenant
@@ -10,12 +10,11 @@ from portal.auth.forms import ConfirmForm
 from portal.banners.services import COVERED_NOTICES, banners_for
 from portal.billing import outage
 from portal.billing.summary import summarize
-from portal.extensions import db
 from portal.home import bp
 from portal.htmx import redirect_to, render_page
 from portal.models import utcnow
 from portal.notify import notices
-from portal.operations import services as operations
+from portal.operations.runner import shown_operation
 
 
 @bp.route("/")
@@ -35,25 +34,13 @@ def index():
         tenant=membership.tenant,
         now=utcnow(),
         summary=summarize(membership.tenant),
-        operation=_operation(membership.tenant_id),
+        operation=shown_operation(membership.tenant_id),
         notices=[
             n for n in notices.for_tenant(membership.tenant_id) if n.kind not in COVERED_NOTICES
         ],
         banners=banners_for(membership.tenant, membership.role),
         lago_outage=outage.current_outage(who="The billing system"),
     )
-
-
-def _operation(tenant_id: int):
-    """The operation named in ?operation= (this tenant's only), to show where it stands."""
-    wanted = request.args.get("operation", type=int)
-    if wanted is None:
-        return None
-    operation = operations.for_tenant(wanted, tenant_id)
-    if operation is not None:
-        operations.settle(operation)
-        db.session.commit()
-    return operation
 
 
 @bp.route("/tenants/<int:tenant_id>/switch", methods=["POST"])

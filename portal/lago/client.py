@@ -710,6 +710,38 @@ class LagoClient:
         """One wallet by its Lago id."""
         return self._one("GET", f"/wallets/{segment(lago_id)}", "wallet", Wallet.from_api)
 
+    def create_wallet(
+        self,
+        external_customer_id: str,
+        *,
+        currency: str,
+        rate_amount: Decimal | str = "1",
+        name: str | None = None,
+        granted_credits: Decimal | str | None = None,
+    ) -> Wallet:
+        """Open a wallet of prepaid credits for a customer (one credit is `rate_amount` of
+        `currency`). Not retried: a repeat would open a second wallet."""
+        wallet: dict[str, Any] = {
+            "external_customer_id": external_customer_id,
+            "currency": currency,
+            "rate_amount": str(rate_amount),
+        }
+        if name is not None:
+            wallet["name"] = name
+        if granted_credits is not None:
+            wallet["granted_credits"] = str(granted_credits)
+        body = self.request("POST", "/wallets", body={"wallet": wallet})
+        return _parse(_member(body, "wallet"), Wallet.from_api, "wallet")
+
+    def list_wallet_transactions(
+        self, wallet_lago_id: str, *, per_page: int = DEFAULT_PER_PAGE, page: int = 1
+    ) -> Page[WalletTransaction]:
+        """One page of a wallet's transactions, newest first."""
+        path = f"/wallets/{segment(wallet_lago_id)}/wallet_transactions"
+        return self.fetch_page(
+            path, "wallet_transactions", WalletTransaction.from_api, page=page, per_page=per_page
+        )
+
     def top_up_wallet(
         self,
         wallet_lago_id: str,

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from flask import request
+
 from portal.billing.sentences import for_customer
 from portal.extensions import db
 from portal.lago import LagoError
@@ -43,4 +45,17 @@ def execute(operation: Operation, send: Callable[[], None]) -> Operation:
         services.mark_failed(operation, error.sentence, error.code)
     services.settle(operation)
     db.session.commit()
+    return operation
+
+
+def shown_operation(tenant_id: int) -> Operation | None:
+    """The operation a page was sent back with (`?operation=`, this tenant's only), settled
+    again so the page shows where it stands now."""
+    wanted = request.args.get("operation", type=int)
+    if wanted is None:
+        return None
+    operation = services.for_tenant(wanted, tenant_id)
+    if operation is not None:
+        services.settle(operation)
+        db.session.commit()
     return operation

@@ -36,6 +36,11 @@ MEMBER = {
     "invoices.download",
     "invoices.pdf_status",
     "invoices.pdf",
+    "usage.index",
+    "usage.current_period",
+    "usage.past_periods",
+    "wallet.index",
+    "wallet.details",
 }
 BILLING = {
     "team.invite",
@@ -53,6 +58,9 @@ BILLING = {
     "cards.remove",
     "cards.retry",
     "cards.pay",
+    "wallet.top_up",
+    "usage.add_alert",
+    "usage.delete_alert",
 }
 OWNER = {"team.remove"}
 ADMIN = {
@@ -76,6 +84,8 @@ ADMIN = {
     "admin.plan_edit",
     "admin.tenants",
     "admin.tenant_sync",
+    "admin.tenant_detail",
+    "admin.tenant_grant_credits",
     "admin.reconcile_now",
     "admin.webhooks",
     "admin.webhook_detail",

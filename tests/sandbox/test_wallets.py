@@ -234,3 +234,23 @@ def test_voiding_an_invoice_gives_the_credits_back(acme):
         after = ok(client.get(f"/wallets/{wallet['lago_id']}"))["wallet"]
     assert invoice["prepaid_credit_amount_cents"] == 500
     assert after["balance_cents"] == 500
+
+
+def test_a_failed_payment_marks_the_purchase_failed_and_a_later_one_settles_it(acme):
+    acme.set_payments("acme", outcomes=["failed", "succeeded"])
+    with acme.client() as client:
+        wallet = create_wallet(client)
+        [purchase] = top_up(client, wallet["lago_id"], paid_credits="10")
+        listed = ok(client.get(f"/wallets/{wallet['lago_id']}/wallet_transactions"))
+        [failed] = listed["wallet_transactions"]
+        ok(client.post(f"/invoices/{failed['lago_invoice_id']}/retry_payment"))
+        [settled] = ok(client.get(f"/wallets/{wallet['lago_id']}/wallet_transactions"))[
+            "wallet_transactions"
+        ]
+    assert purchase["status"] == "pending"
+    assert (failed["status"], failed["failed_at"] is not None) == ("failed", True)
+    assert settled["status"] == "settled"
+    updates = [
+        p["wallet_transaction"]["status"] for p in payloads(acme, "wallet_transaction.updated")
+    ]
+    assert updates == ["failed", "settled"]

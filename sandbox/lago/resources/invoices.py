@@ -490,6 +490,8 @@ def set_payment_status(
         emit(standin, "invoice.payment_status_updated", invoice)
     if changed and status == "succeeded":
         wallets.invoice_paid(standin, invoice)
+    if changed and status == "failed":
+        wallets.invoice_payment_failed(standin, invoice)
     return invoice
 
 

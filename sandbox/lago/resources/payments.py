@@ -22,7 +22,7 @@ from .. import pagination
 from ..clock import iso
 from ..knobs import PaymentBehaviour
 from ..state import Standin, current
-from . import customers, invoices, payment_methods, register_object
+from . import customers, invoices, payment_methods, register_object, wallets
 
 bp = Blueprint("payments", __name__)
 
@@ -225,6 +225,7 @@ def attempt(
     invoice["ready_for_payment_processing"] = True
     invoice["auto_retry_at"] = _next_retry(standin, invoice, behaviour)
     invoice = invoices.save(standin, invoice)
+    wallets.invoice_payment_failed(standin, invoice)
     if error["code"] != AUTHENTICATION_REQUIRED:  # Lago sends no webhook for 3-D Secure
         standin.webhooks.emit("invoice.payment_failure", card_failure(standin, invoice, error))
     return invoice

@@ -460,6 +460,21 @@ def invoice_paid(standin: Standin, invoice: dict[str, Any]) -> None:
     refresh_ongoing_balances(standin, transaction["customer_id"])
 
 
+def invoice_payment_failed(standin: Standin, invoice: dict[str, Any]) -> None:
+    """Invoices::PrepaidCreditJob: a failed payment of a `credit` invoice marks its pending
+    purchase failed (WalletTransactions::MarkAsFailedService, `wallet_transaction.updated`);
+    a settled one stays settled."""
+    if invoice["invoice_type"] != "credit" or not invoice.get("wallet_transaction_id"):
+        return
+    transaction = standin.store.get(TRANSACTION_KIND, invoice["wallet_transaction_id"])
+    if transaction is None or transaction["status"] != "pending":
+        return
+    transaction["status"] = "failed"
+    transaction["failed_at"] = standin.clock.now_iso()
+    transaction = standin.store.save(TRANSACTION_KIND, transaction)
+    emit_transaction(standin, "wallet_transaction.updated", transaction)
+
+
 def apply_to_invoice(standin: Standin, invoice: dict[str, Any]) -> tuple[int, int, int]:
     """Pay what is left of a subscription invoice from the wallets: (total, granted, paid)."""
     remaining = invoice["total_amount_cents"]
@@ -684,7 +699,13 @@ def create_wallet_transactions():
     created = add_transactions(
         standin, wallet, paid=paid, granted=granted, voided=voided, options=options
     )
-    fresh = [standin.store.get(TRANSACTION_KIND, t["id"]) or t for t in created]
+    # Payment runs after lago-api has answered: the answer shows each transaction's status as
+    # created, whatever the credit invoice's first payment attempt did to it since.
+    fresh = [
+        (standin.store.get(TRANSACTION_KIND, t["id"]) or t)
+        | {key: t[key] for key in ("status", "settled_at", "failed_at")}
+        for t in created
+    ]
     return jsonify(wallet_transactions=[serialize_transaction(standin, t) for t in fresh])
 
 

@@ -40,10 +40,12 @@ def pull(app, tenant_id: int) -> None:
         db.session.commit()
 
 
-@pytest.fixture
-def subscribed(app, acme, connected):  # noqa: F811
-    """Pro for Acme in the stand-in and in the mirror; the catalogue imported into Pier."""
+def subscribe_acme_to_pro(app, acme, connected, *, at: str | None = None):  # noqa: F811
+    """Pro for Acme in the stand-in (from `at` when given) and in the mirror; the catalogue
+    imported into Pier."""
     connected.seed()
+    if at is not None:
+        connected.travel_to(at)
     lago_call(
         connected,
         "POST",
@@ -56,6 +58,12 @@ def subscribed(app, acme, connected):  # noqa: F811
         db.session.commit()
     pull(app, acme.id)
     return acme
+
+
+@pytest.fixture
+def subscribed(app, acme, connected):  # noqa: F811
+    """Pro for Acme in the stand-in and in the mirror; the catalogue imported into Pier."""
+    return subscribe_acme_to_pro(app, acme, connected)
 
 
 @pytest.fixture

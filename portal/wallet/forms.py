@@ -1,0 +1,38 @@
+"""How many credits to buy (customers) or grant (admins)."""
+
+from decimal import Decimal
+
+from wtforms import DecimalField
+from wtforms.validators import DataRequired, NumberRange, ValidationError
+
+from portal.subscription.forms import ActionForm
+
+MAX_CREDITS = Decimal(1_000_000)
+
+
+def _two_decimals(_form, field) -> None:
+    if field.data is not None and field.data != field.data.quantize(Decimal("0.01")):
+        raise ValidationError("Use at most two decimals.")
+
+
+def credits_field() -> DecimalField:
+    """A number of credits between 0.01 and 1,000,000, at most two decimals."""
+    return DecimalField(
+        "Credits",
+        places=2,
+        validators=[
+            DataRequired(message="Enter how many credits."),
+            NumberRange(
+                min=Decimal("0.01"),
+                max=MAX_CREDITS,
+                message="Enter a number of credits between 0.01 and 1,000,000.",
+            ),
+            _two_decimals,
+        ],
+    )
+
+
+class CreditsForm(ActionForm):
+    """A customer's top-up, with the operation's idempotency key."""
+
+    credits = credits_field()
