@@ -39,9 +39,11 @@ class Billing:
         self.traveller = traveller
 
     def deliver(self) -> None:
-        """Wait for the stand-in's webhooks to reach Pier, then process them."""
+        """Wait for the stand-in's webhooks to reach Pier, process them, and bring Pier's clock
+        to the stand-in's (which runs on while Pier's stands still)."""
         assert self.standin.settle(10)
         run_jobs(self.app, "webhooks")
+        self.traveller.move_to(self.standin.now())
 
     def advance(self, **duration: float) -> list[dict]:
         """Move Lago's clock (its jobs run, webhooks go out), then Pier's to the same instant."""
