@@ -112,7 +112,7 @@ def test_every_page_answers_at_once_and_no_worker_is_killed(
             assert took < DEADLINE + 1.5, f"{path} took {took:.1f} s"
         for path in LIVE_PARTS:
             part, took = timed_get(as_admin, path, headers=fragment)
-            assert took < 1, f"{path} took {took:.1f} s with the breaker open"
+            assert took < 2, f"{path} took {took:.1f} s with the breaker open"
             assert "Lago is not answering; showing what Pier last stored." in part.text, path
         home, took = timed_get(as_owner, "/")
         assert took < 2
