@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -125,6 +126,9 @@ def from_environment(instance_path: str) -> dict:
         "STRIPE_PROVIDER_CODE": env.get("STRIPE_PROVIDER_CODE", "stripe"),
         "STRIPE_MAX_RETRIES": _int("STRIPE_MAX_RETRIES", 2),
         "STRIPE_REQUEST_DEADLINE": _int("STRIPE_REQUEST_DEADLINE", 15),
+        "SESSION_IDLE_MINUTES": max(15, _int("PIER_SESSION_IDLE_MINUTES", 12 * 60)),
+        "SESSION_MAX_DAYS": max(1, _int("PIER_SESSION_MAX_DAYS", 30)),
+        "REMEMBER_COOKIE_DURATION": timedelta(days=max(1, _int("PIER_SESSION_MAX_DAYS", 30))),
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), production),
         "REMEMBER_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), production),
         "SESSION_COOKIE_HTTPONLY": True,

@@ -3,7 +3,8 @@
 Each sign-in is a `UserSession` row. The browser's session cookie (and the remember cookie,
 when asked for) carries only the sign-in's random key; Pier stores the key's SHA-256 hash. Every
 request looks the key up, so a sign-in that was ended (log out, sign out everywhere, a password
-change) opens nothing again, whichever cookie is replayed.
+change) opens nothing again, whichever cookie is replayed. A sign-in also ends on its own: one
+without "remember me" after `SESSION_IDLE_MINUTES` unseen, any after `SESSION_MAX_DAYS`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import Flask, g, has_request_context, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask_login import login_user, logout_user
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.attributes import set_committed_value
@@ -72,14 +73,41 @@ def load_user(key: str) -> User | None:
 
 
 def find_session(key: str) -> UserSession | None:
-    """The open sign-in with this key, if any."""
+    """The open sign-in with this key, if any (one that has run out is ended on the way)."""
     if not isinstance(key, str) or not 0 < len(key) <= KEY_MAX_LENGTH:
         return None
-    return db.session.scalar(
+    found = db.session.scalar(
         sa.select(UserSession).where(
             UserSession.key_hash == _hash(key), UserSession.revoked_at.is_(None)
         )
     )
+    if found is None or not has_run_out(found):
+        return found
+    _end_quietly(found)
+    return None
+
+
+def has_run_out(signed_in: UserSession, now=None) -> bool:
+    """Whether a sign-in is past its idle limit (without "remember me") or its maximum age."""
+    now = now or utcnow()
+    config = current_app.config
+    if now - signed_in.created_at >= timedelta(days=config["SESSION_MAX_DAYS"]):
+        return True
+    idle = timedelta(minutes=config["SESSION_IDLE_MINUTES"])
+    return not signed_in.remember and now - signed_in.last_seen_at >= idle
+
+
+def _end_quietly(signed_in: UserSession) -> None:
+    """Mark a sign-in that ran out as ended, outside the request's transaction."""
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.update(UserSession)
+                .where(UserSession.id == signed_in.id, UserSession.revoked_at.is_(None))
+                .values(revoked_at=utcnow())
+            )
+    except SQLAlchemyError as exc:  # it stays refused all the same
+        log.warning("could not end run-out session %s: %s", signed_in.id, exc)
 
 
 def current_session() -> UserSession | None:
@@ -143,13 +171,12 @@ def sign_out() -> None:
 
 def open_sessions(user: User) -> list[UserSession]:
     """The user's sign-ins that are still open, the latest first."""
-    return list(
-        db.session.scalars(
-            sa.select(UserSession)
-            .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
-            .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
-        )
+    listed = db.session.scalars(
+        sa.select(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+        .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
     )
+    return [signed_in for signed_in in listed if not has_run_out(signed_in)]
 
 
 def end_sessions(user: User, *, keep: UserSession | None = None) -> int:

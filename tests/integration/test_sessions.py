@@ -167,3 +167,54 @@ def test_device_labels():
     assert device_label(IPHONE) == "Safari on iOS"
     assert device_label("curl/8.5.0") == "curl/8.5.0"
     assert device_label("") == "Unknown device"
+
+
+def _age(app, *, created=timedelta(0), unseen=timedelta(0)):
+    """Move the only sign-in's start and last sight back in time."""
+    with app.app_context():
+        stored = db.session.scalars(sa.select(UserSession)).one()
+        stored.created_at = utcnow() - created
+        stored.last_seen_at = utcnow() - unseen
+        db.session.commit()
+
+
+def _ended(app) -> bool:
+    with app.app_context():
+        return db.session.scalars(sa.select(UserSession)).one().revoked_at is not None
+
+
+def test_a_session_without_remember_me_ends_after_the_idle_limit(app, make_person):
+    browser = _logged_in(app, make_person("member"))
+    captured = browser.get_cookie("session").value
+    idle = timedelta(minutes=app.config["SESSION_IDLE_MINUTES"])
+    _age(app, created=idle * 2, unseen=idle - timedelta(minutes=1))
+    assert not _refused(browser)  # used within the limit: still open
+    _age(app, created=idle * 2, unseen=idle + timedelta(minutes=1))
+    assert _refused(_with_cookies(app, session=captured))
+    assert _ended(app)
+    assert _refused(browser)
+
+
+def test_a_remembered_session_outlives_idleness_but_not_its_maximum_age(app, make_person):
+    browser = _logged_in(app, make_person("member"), remember=True)
+    remembered = browser.get_cookie("remember_token").value
+    longest = timedelta(days=app.config["SESSION_MAX_DAYS"])
+    _age(app, created=longest - timedelta(days=1), unseen=longest - timedelta(days=1))
+    assert not _refused(_with_cookies(app, remember_token=remembered))
+    _age(app, created=longest + timedelta(minutes=1))
+    assert _refused(_with_cookies(app, remember_token=remembered))
+    assert _ended(app)
+
+
+def test_the_account_page_lists_no_session_that_ran_out(app, make_person):
+    person = make_person("member")
+    browser = _logged_in(app, person)
+    other = _logged_in(app, person, user_agent=IPHONE)
+    with app.app_context():
+        iphone = db.session.scalars(sa.select(UserSession).filter_by(device="Safari on iOS")).one()
+        iphone.last_seen_at = utcnow() - timedelta(minutes=app.config["SESSION_IDLE_MINUTES"] + 1)
+        db.session.commit()
+    page = browser.get("/account/").get_data(as_text=True)
+    assert "Firefox on Linux" in page
+    assert "Safari on iOS" not in page
+    assert _refused(other)
