@@ -39,4 +39,5 @@ USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-m", "portal.health.probe"]
-CMD ["gunicorn", "app:app"]
+# Workers' heartbeat files in memory: /tmp on the image's overlay can stall them.
+CMD ["gunicorn", "--worker-tmp-dir", "/dev/shm", "app:app"]
