@@ -41,6 +41,11 @@ def dockerfile_stages() -> list[list[str]]:
     return stages
 
 
+def env_example() -> dict[str, str]:
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+
+
 def one_shot(services: dict) -> set[str]:
     """Services others wait for to finish (service_completed_successfully)."""
     return {
@@ -124,11 +129,7 @@ def test_secrets_come_from_the_env_file_with_no_default(services):
     lago = services["lago-api"]["environment"]
     for key in ("SECRET_KEY_BASE", "LAGO_ENCRYPTION_PRIMARY_KEY"):
         assert ":?" in lago[key], key
-    example = dict(
-        line.split("=", 1)
-        for line in (ROOT / ".env.example").read_text().splitlines()
-        if line and not line.startswith("#")
-    )
+    example = env_example()
     for key in (
         "SECRET_KEY", "PIER_ENCRYPTION_KEYS", "PIER_POSTGRES_PASSWORD", "LAGO_POSTGRES_PASSWORD",
         "LAGO_SECRET_KEY_BASE", "LAGO_ENCRYPTION_PRIMARY_KEY",
@@ -152,3 +153,23 @@ def test_the_image_runs_gunicorn_as_a_user_who_is_not_root_with_a_health_check()
     copied = " ".join(line for line in runtime if line.startswith("COPY "))
     assert "gunicorn.conf.py" in copied
     assert "static/vendor" in copied  # the front-end libraries, from the node stage
+
+
+def test_env_example_names_every_setting_the_compose_file_reads():
+    read = set(re.findall(r"\$\{([A-Z0-9_]+)", (ROOT / "docker-compose.yml").read_text()))
+    assert read == set(env_example())
+
+
+def test_the_build_context_holds_every_file_the_dockerfile_copies():
+    allowed = {
+        line[1:].rstrip("/")
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.startswith("!")
+    }
+    for stage in dockerfile_stages():
+        for line in stage:
+            if line.startswith("COPY ") and "--from=" not in line:
+                *sources, _target = line.split()[1:]
+                for source in sources:
+                    assert source in allowed, f"{source} is left out of the build context"
+                    assert (ROOT / source).exists(), source
