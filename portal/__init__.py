@@ -7,6 +7,7 @@ import os
 import uuid
 
 from flask import Flask, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import config as settings
 from portal import inputs
@@ -53,7 +54,18 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.webhooks.ingress import serve_ahead
 
     serve_ahead(app)
+    _trust_proxies(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind PIER_PROXY_HOPS reverse proxies, the client's address, scheme and host are the ones
+    they forward (X-Forwarded-For, -Proto, -Host): rate limits, sessions and the audit log see the
+    customer, not the proxy. With 0 (the default) those headers are ignored, so a client that
+    reaches Pier directly cannot choose its address."""
+    hops = app.config.get("PIER_PROXY_HOPS", 0)
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def _init_extensions(app: Flask) -> None:

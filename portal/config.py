@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 
 DEV_SECRET_KEY = "dev-only-secret-key-change-me"  # noqa: S105 - the refused default
 INSTANCE_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
+MAX_PROXY_HOPS = 5
 
 
 class ConfigError(RuntimeError):
@@ -105,6 +106,7 @@ def from_environment(instance_path: str) -> dict:
         "PIER_INSTANCE": env.get("PIER_INSTANCE", "").strip(),
         "PIER_ENCRYPTION_KEYS": keys,
         "PIER_BASE_URL": env.get("PIER_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "PIER_PROXY_HOPS": _int("PIER_PROXY_HOPS", 0),
         "MAIL_URL": env.get("MAIL_URL", "file://instance/mail"),
         "MAIL_FROM": env.get("MAIL_FROM", "Pier <billing@pier.localhost>"),
         "MAIL_TIMEOUT": _int("MAIL_TIMEOUT", 10),
@@ -145,6 +147,11 @@ def check(config: dict) -> None:
         raise ConfigError(
             "PIER_INSTANCE names this Pier in the shared Redis: use 1 to 40 letters, digits, "
             f"dashes or underscores, not {config.get('PIER_INSTANCE')!r}."
+        )
+    if not 0 <= config.get("PIER_PROXY_HOPS", 0) <= MAX_PROXY_HOPS:
+        raise ConfigError(
+            "PIER_PROXY_HOPS counts the reverse proxies in front of Pier that set X-Forwarded-For: "
+            f"use 0 to {MAX_PROXY_HOPS}, not {config.get('PIER_PROXY_HOPS')!r}."
         )
     if config.get("PIER_ENV") != "production":
         return

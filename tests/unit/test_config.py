@@ -88,3 +88,10 @@ def test_gunicorn_fits_a_lago_jwt_of_the_largest_accepted_body(monkeypatch):
     assert len(body) == 65536
     assert shipped["limit_request_field_size"] == settings.webhook_header_limit(65536)
     assert len(token) < shipped["limit_request_field_size"] < 2 * len(token)
+
+
+@pytest.mark.parametrize("hops", ["-1", "6"])
+def test_a_proxy_count_out_of_range_is_refused(monkeypatch, hops):
+    monkeypatch.setenv("PIER_PROXY_HOPS", hops)
+    with pytest.raises(settings.ConfigError, match="PIER_PROXY_HOPS counts the reverse proxies"):
+        create_app()
