@@ -59,13 +59,13 @@ def connect(app, lago_standin, live_server) -> None:
     """Pier connected to the stand-in (its plans imported), whose webhooks go to the live Pier."""
     lago_standin.travel_to(START)
     lago_standin.seed()
-    connect_to(
-        app,
-        lago_standin,
-        webhook_algorithm=WebhookAlgorithm.hmac,
-        hmac_key_encrypted=crypto.encrypt(lago_standin.hmac_key),
-    )
     with app.app_context():
+        connect_to(
+            app,
+            lago_standin,
+            webhook_algorithm=WebhookAlgorithm.hmac,
+            hmac_key_encrypted=crypto.encrypt(lago_standin.hmac_key),
+        )
         catalogue.sync_catalogue(lago_client(), import_new=True)
         db.session.commit()
     endpoint = {"webhook_url": live_server.url + "/webhooks/lago", "signature_algo": "hmac"}
