@@ -189,13 +189,13 @@ def _record_failure(tenant: Tenant, invoice: InvoiceMirror, said: Reported | Non
     )
     if invoice.payment_issue is PaymentIssue.no_payment_method:
         title = f"Invoice {number} cannot be paid: there is no card on file"
-        advice = next_step("Add a card, and the invoice is collected at once")
+        advice = _advice("Add a card, and the invoice is collected at once")
     else:
         title = f"The payment of invoice {number} failed"
         detail = invoice.payment_issue_detail
         advice = (
             f" The payment provider said: “{detail.rstrip('.')}”." if detail else ""
-        ) + next_step("Update your card or choose another one, then retry the payment")
+        ) + _advice("Update your card or choose another one, then retry the payment")
     opened = notices.raise_notice(
         failure_key(invoice.lago_id),
         tenant_id=tenant.id,
@@ -226,7 +226,7 @@ def _record_overdue(tenant: Tenant, account: BillingAccount, invoice: InvoiceMir
             f"{suspend_on}, access to your account will be suspended until it is paid; your "
             "data is kept."
         )
-        + next_step("Pay it now"),
+        + _advice("Pay it now"),
         now=now,
     )
     if opened:
@@ -280,7 +280,7 @@ def _set_state(tenant: Tenant, account: BillingAccount, failed, overdue, now) ->
     account.dunning_state = state
 
 
-def next_step(what: str) -> str:
+def _advice(what: str) -> str:
     """The sentence that ends a dunning notice: what to do, with the fix-it flow's absolute link;
     only when no card can be added in Pier (Stripe not connected), the billing contact."""
     if payments.effective().browser_ready:
@@ -360,7 +360,7 @@ def suspend_if_due(tenant: Tenant, now: datetime | None = None) -> bool:
             f"{grace_days()} days after becoming overdue. Your data is kept, and access comes "
             "back as soon as the payment goes through."
         )
-        + next_step("Fix the payment"),
+        + _advice("Fix the payment"),
         now=now,
     )
     queue_email("account_suspended", tenant.id)

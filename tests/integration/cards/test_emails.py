@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from jobs import dunning as dunning_jobs
 from jobs import emails as email_jobs
 from portal.cards import services
 from portal.extensions import db
@@ -22,6 +23,7 @@ from tests.integration.handlers.support import (
 from tests.integration.handlers.test_dunning import (  # noqa: F401
     account,
     confirm_payment,
+    grace,
     overdue,
     subscribe,
 )
@@ -87,6 +89,14 @@ def test_the_overdue_email_links_to_the_fix_it_flow(
     assert f"your data is kept. Pay it now: {FIX}" in _text(message)
     assert f'href="{FIX}"' in _html(message) and "Pay the invoice" in _html(message)
     assert "write to" not in _text(message).lower()
+
+    grace(app, 0)
+    assert dunning_jobs.suspend_overdue_accounts() == 1
+    run_jobs(app)
+    message = mailbox.to(acme.owner)[-1]
+    assert message["Subject"] == "Your Acme Inc. account is suspended"
+    assert f"the payment goes through. Fix the payment: {FIX}" in _text(message)
+    assert f'href="{FIX}"' in _html(message)
 
 
 def test_without_stripe_the_fix_it_page_names_the_billing_contact(app, acme, declined):  # noqa: F811
