@@ -1,4 +1,5 @@
-"""Email jobs: one billing email about one fact, and the hourly trial-ending reminders."""
+"""Email jobs: one billing email about one fact, the hourly trial-ending reminders and the
+expiring-card reminders."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ from rq import get_current_job
 
 from jobs.runtime import in_app_context
 from portal.billing import trials
+from portal.cards import expiry
 from portal.extensions import db
 from portal.notify import billing_emails
+from portal.notify.after_commit import queue_email
 from portal.notify.emails import SENT, raise_for_failures
 
 
@@ -43,3 +46,15 @@ def send_trial_reminders() -> int:
     trials.resolve_finished()
     db.session.commit()
     return reminded
+
+
+@in_app_context
+def send_card_expiry_reminders() -> int:
+    """Queue the "card expiring next month" email of each default card whose last month is next
+    month and that was not told yet; the email job asks Stripe again before it goes."""
+    queued = 0
+    for card_id, month in expiry.due():
+        queue_email(expiry.KIND, card_id, month)
+        queued += 1
+    db.session.commit()
+    return queued

@@ -8,6 +8,7 @@ SCHEDULE = (
     (webhooks.sweep_unqueued, "webhooks", 60),
     (usage.forward_due, "default", 60),
     (emails.send_trial_reminders, "emails", 3600),
+    (emails.send_card_expiry_reminders, "emails", 3600),
     (dunning.suspend_overdue_accounts, "default", 3600),
     (reconcile.reconcile_all, "default", 3600),
     (usage.check_usage_alerts, "default", 900),

@@ -24,6 +24,7 @@ from portal.extensions import db
 from portal.htmx import is_htmx, redirect_to, render_page
 from portal.lago import LagoError
 from portal.models import Provider, WebhookAlgorithm
+from portal.payments import settings as stripe_settings
 
 BEHAVIOUR_FIELDS = (
     "default_currency",
@@ -81,6 +82,8 @@ def _page(form=None, report=None, behaviour=None, status=200, revealed=None, blo
         revealed=revealed,
         webhook_url=webhook_url(),
         confirm=ConfirmForm(),
+        stripe=stripe_settings.effective(),
+        stripe_row=stripe_settings.saved(),
     )
 
 

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from portal import payments
 from portal.billing import mirror
 from portal.billing.connection import get_connection, lago_client
 from portal.extensions import db
@@ -36,7 +37,7 @@ from portal.models import (
 )
 from portal.notify import notices
 from portal.notify.after_commit import queue_email
-from portal.notify.formatting import amount, billing_contact, day, local_day
+from portal.notify.formatting import amount, billing_contact, day, fix_link, local_day, pay_link
 
 FAILED = "payment_failed"
 OVERDUE = "invoice_overdue"
@@ -188,19 +189,13 @@ def _record_failure(tenant: Tenant, invoice: InvoiceMirror, said: Reported | Non
     )
     if invoice.payment_issue is PaymentIssue.no_payment_method:
         title = f"Invoice {number} cannot be paid: there is no card on file"
-        advice = (
-            f" Add a card, or write to {billing_contact()} to settle it another way; the "
-            "invoice is then collected."
-        )
+        advice = _advice("Add a card, and the invoice is collected at once")
     else:
         title = f"The payment of invoice {number} failed"
         detail = invoice.payment_issue_detail
         advice = (
-            (f" The payment provider said: “{detail.rstrip('.')}”." if detail else "")
-            + " Check with your bank that the card on file can be charged (enough funds, not "
-            f"expired, not blocked), then write to {billing_contact()} to have the payment "
-            "retried or the card changed."
-        )
+            f" The payment provider said: “{detail.rstrip('.')}”." if detail else ""
+        ) + _advice("Update your card or choose another one, then retry the payment")
     opened = notices.raise_notice(
         failure_key(invoice.lago_id),
         tenant_id=tenant.id,
@@ -229,8 +224,9 @@ def _record_overdue(tenant: Tenant, account: BillingAccount, invoice: InvoiceMir
             f"{amount(_due(invoice), invoice.currency)} was due on "
             f"{day(invoice.payment_due_date)} and has not been paid. If it is still unpaid on "
             f"{suspend_on}, access to your account will be suspended until it is paid; your "
-            f"data is kept. Write to {billing_contact()} to settle it."
-        ),
+            "data is kept."
+        )
+        + _advice("Pay it now"),
         now=now,
     )
     if opened:
@@ -282,6 +278,14 @@ def _set_state(tenant: Tenant, account: BillingAccount, failed, overdue, now) ->
     problems = [*overdue, *failed]
     account.dunning_invoice_lago_id = problems[0].lago_id if problems else None
     account.dunning_state = state
+
+
+def _advice(what: str) -> str:
+    """The sentence that ends a dunning notice: what to do, with the fix-it flow's absolute link;
+    only when no card can be added in Pier (Stripe not connected), the billing contact."""
+    if payments.effective().browser_ready:
+        return f" {what}: {fix_link()}"
+    return f" Cards cannot be added in the portal yet: write to {billing_contact()} to settle it."
 
 
 def _due(invoice: InvoiceMirror) -> int:
@@ -354,9 +358,9 @@ def suspend_if_due(tenant: Tenant, now: datetime | None = None) -> bool:
         body=(
             f"Access is suspended because {numbers} stayed unpaid for more than "
             f"{grace_days()} days after becoming overdue. Your data is kept, and access comes "
-            f"back as soon as the payment goes through. Write to {billing_contact()} to "
-            "settle it."
-        ),
+            "back as soon as the payment goes through."
+        )
+        + _advice("Fix the payment"),
         now=now,
     )
     queue_email("account_suspended", tenant.id)
@@ -379,18 +383,19 @@ def _overdue_numbers(tenant: Tenant) -> list[str]:
 
 
 def record_action_required(
-    tenant: Tenant, invoice_lago_id: str, url: str | None, amount_cents: int, currency: str
+    tenant: Tenant, invoice_lago_id: str, amount_cents: int, currency: str
 ) -> bool:
-    """Open the notice asking the customer to confirm a payment with their bank (3-D Secure)."""
+    """Open the notice asking the customer to confirm a payment with their bank (3-D Secure),
+    and email the link once per invoice (True when the notice opened).
+
+    The link is Pier's page for the invoice, which opens the bank's page Lago sent (kept on the
+    invoice by `refresh`) or, without one, Lago's payment page for the invoice.
+    """
     invoice = mirror.invoice(invoice_lago_id)
     number = invoice.number if invoice is not None and invoice.number else None
     what = f"invoice {number}" if number else "an invoice"
-    where = (
-        f" Confirm it here: {url}"
-        if url
-        else f" Write to {billing_contact()} if you did not receive the bank's request."
-    )
-    return notices.raise_notice(
+    where = f" Confirm it with your bank: {pay_link(invoice_lago_id)}"
+    opened = notices.raise_notice(
         action_key(invoice_lago_id),
         tenant_id=tenant.id,
         kind=ACTION,
@@ -401,3 +406,6 @@ def record_action_required(
             f"confirmation.{where}"
         ),
     )
+    if opened:
+        queue_email("payment_action", tenant.id, invoice_lago_id)
+    return opened

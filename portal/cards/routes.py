@@ -16,6 +16,7 @@ from portal.extensions import db
 from portal.htmx import redirect_to, render_page
 from portal.lago import LagoError
 from portal.models import utcnow
+from portal.notify.formatting import billing_contact
 from portal.operations import services as operations
 from portal.operations.runner import execute
 from portal.operations.services import OperationConflict
@@ -204,6 +205,8 @@ def fix():
         manages=_can_manage(),
         form=ActionForm(),
         today=utcnow().date(),
+        cards_addable=payments.effective().browser_ready,
+        contact=billing_contact(),
     )
 
 

@@ -15,6 +15,8 @@ import sqlalchemy as sa
 
 from portal.billing import dunning, mirror, trials
 from portal.billing.connection import NotConnected
+from portal.cards import expiry
+from portal.cards.services import label
 from portal.extensions import db
 from portal.lago import LagoError
 from portal.models import DunningState, InvoiceMirror, SubscriptionMirror, Tenant
@@ -41,7 +43,7 @@ def prepare(kind: str, *args: Any, final: bool = False) -> Outgoing | None:
     builder = KINDS.get(kind)
     if builder is None:
         raise ValueError(f"unknown email {kind!r}")
-    if kind == "payment_failed":
+    if kind in ASKS_OUTSIDE:
         return builder(*args, final=final)
     return builder(*args)
 
@@ -130,6 +132,50 @@ def account_suspended(tenant_id: int) -> Outgoing | None:
     )
 
 
+def payment_action(tenant_id: int, invoice_lago_id: str) -> Outgoing | None:
+    """One email per invoice whose payment waits for the customer's bank (3-D Secure), while it
+    still waits: the link is Pier's page that opens the bank's (or Lago's payment page)."""
+    tenant = db.session.get(Tenant, tenant_id)
+    notice = _open(dunning.action_key(invoice_lago_id))
+    invoice = mirror.invoice(invoice_lago_id)
+    if tenant is None or notice is None or invoice is None:
+        return None
+    if invoice.payment_status == "succeeded" or invoice.status == "voided":
+        return None
+    return Outgoing(
+        notice.key,
+        tenant,
+        "payment_action",
+        f"Your bank asks you to confirm the payment of {_invoice_name(invoice)}",
+        {
+            "notice": notice,
+            "invoice": invoice,
+            "link": formatting.pay_link(invoice_lago_id),
+        },
+    )
+
+
+def card_expiring(card_id: int, month: str, final: bool = False) -> Outgoing | None:
+    """One email per card and expiry month, in the month before; Stripe is asked again first,
+    so a card replaced or removed meanwhile is not told about."""
+    card = expiry.recheck(card_id, final=final)
+    if not expiry.expiring(card, month):
+        return None
+    tenant = db.session.get(Tenant, card.tenant_id)
+    return Outgoing(
+        expiry.email_key(card, month),
+        tenant,
+        "card_expiring",
+        f"Your {label(card)} expires at the end of {expiry.month_words(month)}",
+        {
+            "card": card,
+            "card_name": label(card),
+            "last_month": expiry.month_words(month),
+            "link": formatting.link("cards.index"),
+        },
+    )
+
+
 def all_set(tenant_id: int, since: str) -> Outgoing | None:
     """One email when an account that had payment problems is in good standing again."""
     tenant = db.session.get(Tenant, tenant_id)
@@ -170,8 +216,12 @@ def trial_ending(subscription_lago_id: str, ends_at: str) -> Outgoing | None:
 
 KINDS: dict[str, Callable[..., Outgoing | None]] = {
     "payment_failed": payment_failed,
+    "payment_action": payment_action,
+    "card_expiring": card_expiring,
     "invoice_overdue": invoice_overdue,
     "account_suspended": account_suspended,
     "all_set": all_set,
     "trial_ending": trial_ending,
 }
+#: Emails that ask Lago or Stripe before they go, and go on the job's last try without them.
+ASKS_OUTSIDE = ("payment_failed", "card_expiring")

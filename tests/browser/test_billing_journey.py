@@ -18,9 +18,9 @@ from portal import crypto
 from portal.billing import catalogue
 from portal.billing.connection import lago_client
 from portal.extensions import db
-from portal.models import BillingConnection, Provider, WebhookAlgorithm
+from portal.models import WebhookAlgorithm
 from tests.conftest import PASSWORD
-from tests.integration.handlers.conftest import acme, no_proxy  # noqa: F401
+from tests.integration.handlers.conftest import acme, connect_to, no_proxy  # noqa: F401
 from tests.integration.handlers.support import create_lago_customer, lago_call, run_jobs
 from tests.integration.subscription.conftest import SUBSCRIPTION, pull, subscribe
 
@@ -55,27 +55,27 @@ class Billing:
         return ran
 
 
+def connect(app, lago_standin, live_server) -> None:
+    """Pier connected to the stand-in (its plans imported), whose webhooks go to the live Pier."""
+    lago_standin.travel_to(START)
+    lago_standin.seed()
+    with app.app_context():
+        connect_to(
+            app,
+            lago_standin,
+            webhook_algorithm=WebhookAlgorithm.hmac,
+            hmac_key_encrypted=crypto.encrypt(lago_standin.hmac_key),
+        )
+        catalogue.sync_catalogue(lago_client(), import_new=True)
+        db.session.commit()
+    endpoint = {"webhook_url": live_server.url + "/webhooks/lago", "signature_algo": "hmac"}
+    lago_call(lago_standin, "POST", "/webhook_endpoints", json={"webhook_endpoint": endpoint})
+
+
 @pytest.fixture
 def billing(app, acme, lago_standin, live_server):  # noqa: F811
-    app.config["LAGO_MAX_RETRIES"] = 0
     with time_machine.travel(START, tick=False) as traveller:
-        lago_standin.travel_to(START)
-        lago_standin.seed()
-        with app.app_context():
-            db.session.add(
-                BillingConnection(
-                    provider=Provider.lago_self_hosted,
-                    api_url=lago_standin.url,
-                    api_key_encrypted=crypto.encrypt(lago_standin.api_key),
-                    webhook_algorithm=WebhookAlgorithm.hmac,
-                    hmac_key_encrypted=crypto.encrypt(lago_standin.hmac_key),
-                )
-            )
-            db.session.commit()
-            catalogue.sync_catalogue(lago_client(), import_new=True)
-            db.session.commit()
-        endpoint = {"webhook_url": live_server.url + "/webhooks/lago", "signature_algo": "hmac"}
-        lago_call(lago_standin, "POST", "/webhook_endpoints", json={"webhook_endpoint": endpoint})
+        connect(app, lago_standin, live_server)
         create_lago_customer(lago_standin)
         handle = Billing(app, lago_standin, traveller)
         handle.deliver()

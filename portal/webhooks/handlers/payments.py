@@ -51,7 +51,6 @@ def payment_requires_action(event: WebhookEvent, payload: dict[str, Any]) -> Non
         dunning.record_action_required(
             tenant,
             lago_id,
-            url,
             int(payment.get("amount_cents") or 0),
             payment.get("amount_currency") or tenant.currency or "USD",
         )

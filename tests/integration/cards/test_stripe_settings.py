@@ -69,3 +69,28 @@ def test_bad_key_shapes_are_field_errors(app, as_role, stripe_standin, no_proxy)
     text = text_of(answer)
     assert "A publishable key starts with pk_test_" in text
     assert "Signing secrets start with whsec_" in text
+
+
+def _stripe_summary(admin) -> str:
+    page = admin.get("/admin/settings/billing")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'href="/admin/settings/stripe" id="stripe-settings-link"' in html
+    assert 'name="secret_key"' not in html, "the keys are set on Settings › Stripe only"
+    return text_of(page).split("Cards (Stripe)")[1].split("Connection")[0]
+
+
+def test_the_billing_settings_say_where_stripe_stands_and_link_to_its_page(
+    app, as_role, stripe_standin, no_proxy
+):
+    admin, _ = as_role("admin")
+    assert "Not connected: customers cannot add cards." in _stripe_summary(admin)
+
+    app.config.update(STRIPE_SECRET_KEY=stripe_standin.api_key)
+    summary = _stripe_summary(admin)
+    assert "Connected." in summary and "(now taken from the environment)" in summary
+
+    assert admin.submit("/admin/settings/stripe", _form(stripe_standin)).status_code == 303
+    summary = _stripe_summary(admin)
+    assert "Connected to Stripe stand-in (acct_sandbox0000000000)" in summary
+    assert "environment" not in summary

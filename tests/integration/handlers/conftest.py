@@ -87,9 +87,9 @@ def acme(app) -> Acme:
         )
 
 
-@pytest.fixture
-def connected(app, lago_standin):
-    """Pier connected to the live Lago stand-in (no client retries, so faults answer at once)."""
+def connect_to(app, lago_standin, **settings) -> None:
+    """Save Pier's connection to the live Lago stand-in (no client retries, so faults answer
+    at once)."""
     app.config["LAGO_MAX_RETRIES"] = 0
     with app.app_context():
         db.session.add(
@@ -97,11 +97,16 @@ def connected(app, lago_standin):
                 provider=Provider.lago_self_hosted,
                 api_url=lago_standin.url,
                 api_key_encrypted=crypto.encrypt(lago_standin.api_key),
-                suspension_grace_days=14,
-                trial_reminder_days=3,
+                **settings,
             )
         )
         db.session.commit()
+
+
+@pytest.fixture
+def connected(app, lago_standin):
+    """Pier connected to the live Lago stand-in."""
+    connect_to(app, lago_standin, suspension_grace_days=14, trial_reminder_days=3)
     return lago_standin
 
 
