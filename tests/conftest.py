@@ -67,6 +67,10 @@ def base_config(database_url: str, redis_url: str, mail_url: str = "console://")
         "MAIL_URL": mail_url,
         "PASSWORD_HASH_METHOD": FAST_HASH,
         "PIER_BASE_URL": "http://localhost",
+        # Tests move Pier's clock by days and months between requests; tests/integration/
+        # test_sessions.py sets the real limits where sign-ins running out is the subject.
+        "SESSION_IDLE_MINUTES": 100 * 365 * 24 * 60,
+        "SESSION_MAX_DAYS": 100 * 365,
     }
 
 

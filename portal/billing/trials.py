@@ -22,7 +22,7 @@ from portal.lago.zones import billing_timezone
 from portal.models import InvoiceMirror, Notice, Plan, SubscriptionMirror, Tenant, utcnow
 from portal.notify import notices
 from portal.notify.after_commit import queue_email
-from portal.notify.formatting import amount, billing_contact, local_day, moment
+from portal.notify.formatting import amount, link, local_day, moment
 
 KIND = "trial_ending"
 DEFAULT_REMINDER_DAYS = 3
@@ -196,7 +196,7 @@ def remind(reminder: Reminder) -> bool:
         ),
         body=(
             f"{charge_sentence(reminder)} Nothing to do if you want to keep it; to stop "
-            f"before then, write to {billing_contact()}."
+            f"before then, cancel it on your billing page: {link('subscription.cancel')}"
         ),
     )
     queue_email(KIND, row.lago_id, reminder.ends_at.isoformat())

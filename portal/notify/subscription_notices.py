@@ -10,7 +10,7 @@ from portal.billing import trials
 from portal.extensions import db
 from portal.models import Plan, SubscriptionMirror, Tenant
 from portal.notify import notices
-from portal.notify.formatting import amount, billing_contact, local_day, moment
+from portal.notify.formatting import amount, fix_link, link, local_day, moment
 
 ENDING = "subscription_ending"
 INCOMPLETE = "subscription_incomplete"
@@ -56,7 +56,7 @@ def sync(tenant: Tenant, row: SubscriptionMirror) -> None:
             title=f"Your {plan} subscription ends on {local_day(row.ending_at, tenant.timezone)}",
             body=(
                 f"The subscription stops on {moment(row.ending_at, tenant.timezone)}. To keep "
-                f"it, write to {billing_contact()} before then."
+                f"it, reactivate it on your billing page before then: {link('home.index')}"
             ),
         )
     else:
@@ -70,7 +70,7 @@ def sync(tenant: Tenant, row: SubscriptionMirror) -> None:
             title=f"Your {plan} subscription waits for its first payment",
             body=(
                 "It starts as soon as the first payment goes through. If your bank asks you to "
-                f"confirm the payment, please do; write to {billing_contact()} if it does not."
+                f"confirm the payment, or the card is refused, fix it here: {fix_link()}"
             ),
         )
     else:

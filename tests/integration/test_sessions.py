@@ -169,6 +169,11 @@ def test_device_labels():
     assert device_label("") == "Unknown device"
 
 
+def _real_limits(app):
+    """The limits Pier runs with unless told otherwise (other tests lift them: see conftest)."""
+    app.config.update(SESSION_IDLE_MINUTES=12 * 60, SESSION_MAX_DAYS=30)
+
+
 def _age(app, *, created=timedelta(0), unseen=timedelta(0)):
     """Move the only sign-in's start and last sight back in time."""
     with app.app_context():
@@ -184,6 +189,7 @@ def _ended(app) -> bool:
 
 
 def test_a_session_without_remember_me_ends_after_the_idle_limit(app, make_person):
+    _real_limits(app)
     browser = _logged_in(app, make_person("member"))
     captured = browser.get_cookie("session").value
     idle = timedelta(minutes=app.config["SESSION_IDLE_MINUTES"])
@@ -196,6 +202,7 @@ def test_a_session_without_remember_me_ends_after_the_idle_limit(app, make_perso
 
 
 def test_a_remembered_session_outlives_idleness_but_not_its_maximum_age(app, make_person):
+    _real_limits(app)
     browser = _logged_in(app, make_person("member"), remember=True)
     remembered = browser.get_cookie("remember_token").value
     longest = timedelta(days=app.config["SESSION_MAX_DAYS"])
@@ -207,6 +214,7 @@ def test_a_remembered_session_outlives_idleness_but_not_its_maximum_age(app, mak
 
 
 def test_the_account_page_lists_no_session_that_ran_out(app, make_person):
+    _real_limits(app)
     person = make_person("member")
     browser = _logged_in(app, person)
     other = _logged_in(app, person, user_agent=IPHONE)

@@ -17,7 +17,7 @@ from portal.cards import services as cards
 from portal.extensions import db
 from portal.models import CardSetup, EventSource, Tenant, WebhookEvent
 from portal.notify import notices
-from portal.notify.formatting import billing_contact
+from portal.notify.formatting import link
 from portal.payments import CardInfo, PaymentError
 from portal.webhooks.handlers import refetch, tenants
 from portal.webhooks.registry import handles
@@ -80,7 +80,7 @@ def card_setup_failed(event: WebhookEvent, payload: dict[str, Any]) -> None:
         title="Your card could not be saved",
         body=(
             f"{reason if reason.endswith('.') else reason + '.'} Try another card, or ask your "
-            f"bank to allow it. Write to {billing_contact()} if it keeps failing."
+            f"bank to allow it: {link('cards.index')}"
         ),
     )
 

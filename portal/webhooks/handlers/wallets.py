@@ -11,7 +11,7 @@ from portal.extensions import db
 from portal.lago import Wallet
 from portal.models import BillingAccount, EventSource, Tenant, WebhookEvent
 from portal.notify import notices
-from portal.notify.formatting import billing_contact, local_day
+from portal.notify.formatting import link, local_day
 from portal.webhooks.handlers import refetch, tenants
 from portal.webhooks.registry import handles
 
@@ -52,8 +52,8 @@ def _sync_notice(tenant: Tenant, account: BillingAccount, wallet_lago_id: str) -
             title="Your prepaid credits are used up",
             body=(
                 f"The wallet ran out on {local_day(account.wallet_depleted_at, tenant.timezone)}."
-                " Usage from now on is invoiced as usual. To add credits, write to "
-                f"{billing_contact()}."
+                " Usage from now on is invoiced as usual. To add credits, top up here: "
+                f"{link('wallet.index')}"
             ),
         )
     else:
