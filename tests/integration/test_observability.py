@@ -167,3 +167,17 @@ def invitation_context() -> dict:
     tenant, role = SimpleNamespace(name="Acme Inc."), SimpleNamespace(label="Member")
     invitation = SimpleNamespace(invited_by=None, tenant=tenant, role=role)
     return {"invitation": invitation, "link": "http://127.0.0.1:5000/invitation/sample"}
+
+
+def test_the_audit_log_finds_an_action_by_its_request_id(app, as_role):
+    admin, _ = as_role("admin")
+    owner, _ = as_role("owner")
+    profile = {"name": "Renamed", "email": "renamed@example.com", "timezone": "UTC"}
+    owner.submit("/account/", profile, headers={"X-Request-ID": "trace-audit-1"})
+    owner.submit("/account/", profile | {"name": "Again"}, headers={"X-Request-ID": "trace-2"})
+
+    found = admin.get("/admin/audit?request_id=trace-audit-1").get_data(as_text=True)
+    assert found.count("user.profile_updated") == 1
+    assert "trace-audit-1" in found
+    assert "Again" not in found
+    assert "Nothing matches." in admin.get("/admin/audit?request_id=nobody").get_data(as_text=True)
