@@ -8,12 +8,16 @@ refuse any Lago webhook over about 5.8 KB before Pier sees it.
 
 import glob
 import os
+import shutil
 import tempfile
 
 # Metrics from several workers: each process writes its own files in this folder and a scrape
 # of /metrics sums them. Set before anything imports prometheus_client (the workers inherit it).
+_made_metrics_dir = None
 if os.environ.get("PIER_METRICS_TOKEN") and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="pier-metrics-")
+    _made_metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(
+        prefix="pier-metrics-"
+    )
 
 from portal.config import webhook_header_limit, webhook_max_bytes  # noqa: E402
 from portal.observability.logs import gunicorn_logconfig  # noqa: E402
@@ -57,3 +61,9 @@ def child_exit(server, worker):
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    """Remove the metrics folder this file made (one named by the operator stays)."""
+    if _made_metrics_dir:
+        shutil.rmtree(_made_metrics_dir, ignore_errors=True)
