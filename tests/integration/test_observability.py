@@ -181,3 +181,25 @@ def test_the_audit_log_finds_an_action_by_its_request_id(app, as_role):
     assert "trace-audit-1" in found
     assert "Again" not in found
     assert "Nothing matches." in admin.get("/admin/audit?request_id=nobody").get_data(as_text=True)
+
+
+def test_admin_pages_show_the_ids_the_logs_use(app, as_role):
+    admin, _ = as_role("admin")
+    with app.app_context():
+        with correlation.bound("trace-failed-1"):
+            job = queues.enqueue("emails", "jobs.reconcile.reconcile_all")
+        FailedJobRegistry(queue=queues.queue("emails")).add(job, ttl=60, exc_string="Boom")
+        event = WebhookEvent(
+            source=EventSource.stripe,
+            unique_key="evt_shown",
+            event_type="payment_method.attached",
+            body="{}",
+            headers={},
+        )
+        db.session.add(event)
+        db.session.commit()
+        event_id = event.id
+    jobs_page = admin.get("/admin/jobs").get_data(as_text=True)
+    assert "trace-failed-1" in jobs_page
+    detail = admin.get(f"/admin/webhooks/{event_id}").get_data(as_text=True)
+    assert f"wh-stripe-{event_id}" in detail
