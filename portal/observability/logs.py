@@ -18,6 +18,8 @@ from typing import Any
 from portal.observability import correlation, redact
 
 FORMATS = ("json", "text")
+# Libraries that log every HTTP request at INFO, full URL included (signed links among them).
+QUIET = ("httpx", "httpcore", "urllib3")
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
 _STANDARD = frozenset(
     vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys()
@@ -107,6 +109,8 @@ def configure(log_format: str, level: str = "INFO", stream=None) -> logging.Hand
     handler.setFormatter(formatter(log_format))
     root.addHandler(handler)
     root.setLevel(level.upper())
+    for chatty in QUIET:  # Pier logs each of their calls itself, without the query string
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
     return handler
 
 

@@ -31,7 +31,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(
             r"""(?P<head>["']?\b[\w\-]*(?:pass(?:word|wd)?|secret|token|api[_-]?key|"""
-            r"""authorization|cvc|cvv)\b["']?\s*[=:]\s*["']?)(?!(?:Bearer|Basic)\s)"""
+            r"""authorization|signature|credential|cvc|cvv)\b["']?\s*[=:]\s*["']?)(?!(?:Bearer|Basic)\s)"""
             r"""(?P<value>[^"'\s,;&}]+)""",
             re.IGNORECASE,
         ),

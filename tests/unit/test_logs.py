@@ -28,6 +28,11 @@ CARD = "4242 4242 4242 4242"
         ('{"api_key": "lago-key-123", "name": "Acme"}', "lago-key-123", '"name": "Acme"'),
         (f"card {CARD} declined", "4242 4242 4242 4242", "****4242"),
         ("card 4000-0000-0000-0002 declined", "4000-0000-0000-0002", "****0002"),
+        (
+            "GET https://s3.test/inv.pdf?X-Amz-Credential=AKIA1%2F2026&X-Amz-Signature=9f8e7d",
+            "9f8e7d",
+            "X-Amz-Signature=****",
+        ),
     ],
 )
 def test_secrets_are_masked_in_any_line(line, secret, kept):
@@ -129,3 +134,23 @@ def test_ids_from_outside_are_carried_only_when_short_and_printable():
     assert correlation.accepted("x" * 65) is None
     assert correlation.accepted("evil\nline") is None
     assert correlation.accepted("") is None
+
+
+def test_configure_writes_json_lines_and_quiets_url_loggers():
+    root = logging.getLogger()
+    saved = root.level, {name: logging.getLogger(name).level for name in logs.QUIET}
+    stream = io.StringIO()
+    handler = logs.configure("json", "INFO", stream=stream)
+    try:
+        assert logs.configure("json", "INFO", stream=stream) is not handler
+        assert [h for h in root.handlers if h.get_name() == "pier"] == [root.handlers[-1]]
+        handler = root.handlers[-1]
+        logging.getLogger("httpx").info("HTTP Request: GET https://lago.test/?token=abc")
+        logging.getLogger("portal.test").info("hello")
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(saved[0])
+        for name, level in saved[1].items():
+            logging.getLogger(name).setLevel(level)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [line["message"] for line in lines] == ["hello"]
