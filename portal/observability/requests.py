@@ -10,6 +10,7 @@ from flask import Flask, Response, g, request
 from portal.observability import correlation, metrics
 
 log = logging.getLogger("portal.requests")
+UNLOGGED = frozenset({"health.healthz", "health.readyz", "observability.metrics_page"})
 
 
 def _start() -> None:
@@ -28,9 +29,12 @@ def route_of() -> tuple[str, str]:
 
 
 def record(endpoint: str, path: str, status: int, seconds: float) -> None:
-    """Count, time and log one finished request."""
+    """Count, time and log one finished request (probes and scrapes that succeed are counted,
+    not logged: they come every few seconds)."""
     metrics.HTTP_REQUESTS.labels(endpoint, request.method, str(status)).inc()
     metrics.HTTP_LATENCY.labels(endpoint, request.method).observe(seconds)
+    if endpoint in UNLOGGED and status < 400:
+        return
     log.info(
         "%s %s %s",
         request.method,

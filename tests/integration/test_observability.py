@@ -203,3 +203,16 @@ def test_admin_pages_show_the_ids_the_logs_use(app, as_role):
     assert "trace-failed-1" in jobs_page
     detail = admin.get(f"/admin/webhooks/{event_id}").get_data(as_text=True)
     assert f"wh-stripe-{event_id}" in detail
+
+
+def test_probes_are_counted_but_not_logged_unless_they_fail(metrics_on, client, caplog):
+    before = scrape(client)
+    with caplog.at_level(logging.INFO, "portal.requests"):
+        assert client.get("/healthz").status_code == 200
+    labels = {"endpoint": "health.healthz", "method": "GET", "status": "200"}
+    counted = "pier_http_requests_total"
+    assert value(scrape(client), counted, **labels) == value(before, counted, **labels) + 1
+    assert [r for r in caplog.records if getattr(r, "endpoint", "") == "health.healthz"] == []
+    with caplog.at_level(logging.INFO, "portal.requests"):
+        assert client.get("/metrics").status_code == 401
+    assert [r.status for r in caplog.records if hasattr(r, "endpoint")] == [401]
