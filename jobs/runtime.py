@@ -5,6 +5,9 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import Flask
+from rq import get_current_job
+
+from portal.observability import correlation
 
 _app: Flask | None = None
 
@@ -25,6 +28,15 @@ def current() -> Flask:
     return _app
 
 
+def _job_request_id() -> str | None:
+    """The id a job logs under: the request's that queued it, else its own (cron and sweeps),
+    else the one already current (a job function called directly)."""
+    job = get_current_job()
+    if job is None:
+        return correlation.current()
+    return (job.meta or {}).get("request_id") or f"job-{job.id}"
+
+
 def in_app_context(func):
     """Run the job inside the app context and clean the session up afterwards."""
 
@@ -32,7 +44,7 @@ def in_app_context(func):
     def wrapped(*args, **kwargs):
         from portal.extensions import db
 
-        with current().app_context():
+        with current().app_context(), correlation.bound(_job_request_id()):
             try:
                 return func(*args, **kwargs)
             finally:

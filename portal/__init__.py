@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 import os
-import uuid
 
-from flask import Flask, g, request
+from flask import Flask, g
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import config as settings
@@ -38,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         os.makedirs(app.instance_path, exist_ok=True)
 
+    _init_logging(app)
     _init_extensions(app)
     inputs.init_app(app)
     _register_blueprints(app)
@@ -68,6 +67,16 @@ def _trust_proxies(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
+def _init_logging(app: Flask) -> None:
+    """Log lines in PIER_LOG_FORMAT with request ids; tests keep pytest's capture as it is."""
+    from portal.observability import logs, requests
+
+    logs.stamp_request_ids()
+    if not app.testing:
+        logs.configure(app.config["PIER_LOG_FORMAT"], app.config["PIER_LOG_LEVEL"])
+    requests.init_app(app)
+
+
 def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
@@ -95,6 +104,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.health import bp as health_bp
     from portal.home import bp as home_bp
     from portal.invoices import bp as invoices_bp
+    from portal.observability.routes import bp as observability_bp
     from portal.operations import bp as operations_bp
     from portal.organisation import bp as organisation_bp
     from portal.plans import bp as plans_bp
@@ -106,6 +116,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(errors_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(observability_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(home_bp)
     app.register_blueprint(banners_bp)
@@ -126,11 +137,6 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_request_hooks(app: Flask) -> None:
-    @app.before_request
-    def assign_request_id():
-        incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if 0 < len(incoming) <= 64 else uuid.uuid4().hex
-
     @app.after_request
     def security_headers(response):
         response.headers.setdefault("X-Request-ID", g.get("request_id", ""))
@@ -138,9 +144,6 @@ def _register_request_hooks(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
-
-    if not app.debug and not app.testing:
-        logging.basicConfig(level=logging.INFO)
 
 
 def _register_cli(app: Flask) -> None:

@@ -137,6 +137,10 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "PIER_LOG_FORMAT": env.get("PIER_LOG_FORMAT", "").strip().lower()
+        or ("json" if production else "text"),
+        "PIER_LOG_LEVEL": env.get("PIER_LOG_LEVEL", "INFO").strip().upper() or "INFO",
+        "METRICS_TOKEN": env.get("PIER_METRICS_TOKEN", "").strip(),
         "TESTING": False,
     }
 
@@ -153,6 +157,9 @@ def check(config: dict) -> None:
             "PIER_PROXY_HOPS counts the reverse proxies in front of Pier that set X-Forwarded-For: "
             f"use 0 to {MAX_PROXY_HOPS}, not {config.get('PIER_PROXY_HOPS')!r}."
         )
+    log_format = config.get("PIER_LOG_FORMAT", "text")
+    if log_format not in ("json", "text"):
+        raise ConfigError(f"PIER_LOG_FORMAT must be json or text, not {log_format!r}.")
     if config.get("PIER_ENV") != "production":
         return
     if config.get("SECRET_KEY") in (None, "", DEV_SECRET_KEY):

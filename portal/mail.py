@@ -17,6 +17,8 @@ from urllib.parse import unquote, urlsplit
 
 from flask import current_app, render_template
 
+from portal.observability import metrics
+
 log = logging.getLogger(__name__)
 
 
@@ -34,7 +36,20 @@ def build_message(to: str, subject: str, template: str, **context) -> EmailMessa
 
 
 def deliver(message: EmailMessage) -> None:
-    """Hand a message to the configured transport; raises on failure."""
+    """Hand a message to the configured transport; raises on failure. Counted and logged (with
+    the current request id) either way."""
+    fields = {"mail_to": message["To"], "mail_subject": message["Subject"]}
+    try:
+        _transport(message)
+    except Exception as exc:
+        metrics.EMAILS_FAILED.inc()
+        log.warning("email not sent: %s", type(exc).__name__, extra=fields)
+        raise
+    metrics.EMAILS_SENT.inc()
+    log.info("email sent", extra=fields | {"message_id": message["Message-ID"]})
+
+
+def _transport(message: EmailMessage) -> None:
     url = urlsplit(current_app.config["MAIL_URL"])
     timeout = current_app.config.get("MAIL_TIMEOUT", 10)
     if url.scheme == "file":

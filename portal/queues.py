@@ -14,6 +14,7 @@ from redis.exceptions import RedisError
 from rq import Queue, Retry
 
 from portal.extensions import redis_connection
+from portal.observability import correlation
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +41,15 @@ def queue(name: str) -> Queue:
 def enqueue(
     name: str, func: str, *args, retry: Retry | None = None, job_id: str | None = None, **kwargs
 ):
-    """Enqueue a job; returns None (and logs) when Redis is down, so the caller's work is kept."""
+    """Enqueue a job; returns None (and logs) when Redis is down, so the caller's work is kept.
+
+    The job carries the current request id in its meta (`request_id`); the worker logs under it.
+    """
+    request_id = correlation.current()
+    if request_id:
+        kwargs["meta"] = {**kwargs.get("meta", {}), "request_id": request_id}
     try:
-        return queue(name).enqueue(func, *args, retry=retry, job_id=instance_id(job_id), **kwargs)
+        job = queue(name).enqueue(func, *args, retry=retry, job_id=instance_id(job_id), **kwargs)
     except (RedisError, OSError):
         log.warning(
             "could not enqueue %s on %s: Redis is unavailable; the sweeper will pick it up",
@@ -50,3 +57,5 @@ def enqueue(
             name,
         )
         return None
+    log.info("queued %s on %s", func, name, extra={"job_id": job.id, "queue": name})
+    return job

@@ -33,6 +33,7 @@ class FailedJob:
     function: str
     error: str
     ended_at: datetime | None
+    request_id: str | None = None  # the request (or webhook) that queued it, as the logs show it
 
 
 @dataclass
@@ -51,7 +52,8 @@ def _failed_job(job: Job) -> FailedJob:
     result = job.latest_result()
     text = (result.exc_string or "") if result is not None else ""
     lines = [line for line in text.strip().splitlines() if line.strip()]
-    return FailedJob(job.id, job.func_name, lines[-1] if lines else "", job.ended_at)
+    request_id = (job.meta or {}).get("request_id")
+    return FailedJob(job.id, job.func_name, lines[-1] if lines else "", job.ended_at, request_id)
 
 
 def _stats(name: str) -> QueueStats:

@@ -86,13 +86,15 @@ def mrr():
 @bp.route("/audit")
 @platform_admin_required
 def audit():
-    """The audit log, filterable by action and actor."""
+    """The audit log, filterable by action, actor and request id."""
     action = request.args.get("action", "").strip()[:80]
     actor = request.args.get("actor", "").strip()[:254]
+    request_id = request.args.get("request_id", "").strip()[:64]
     return render_page(
         "admin/audit.html",
         fragments={"audit-table"},
-        entries=audit_page(page=page_number(), action=action, actor=actor),
+        entries=audit_page(page=page_number(), action=action, actor=actor, request_id=request_id),
         action=action,
         actor=actor,
+        request_id=request_id,
     )

@@ -41,9 +41,12 @@ def recent_tenants(limit: int = 20) -> list[Tenant]:
     )
 
 
-def audit_page(*, page: int = 1, action: str = "", actor: str = ""):
-    """One page of the audit log, newest first, filtered by action prefix and actor email."""
+def audit_page(*, page: int = 1, action: str = "", actor: str = "", request_id: str = ""):
+    """One page of the audit log, newest first, filtered by action prefix, actor email and the
+    request id of the action (as the logs show it)."""
     query = sa.select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+    if request_id:
+        query = query.where(AuditEntry.request_id == request_id)
     if action:
         query = query.where(AuditEntry.action.startswith(action, autoescape=True))
     if actor:

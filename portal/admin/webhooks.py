@@ -21,6 +21,7 @@ from portal.extensions import db
 from portal.htmx import redirect_to, render_page
 from portal.inputs import page_number
 from portal.models import EventSource, EventStatus, SignatureFailure, WebhookEvent, utcnow
+from portal.observability import correlation
 from portal.webhooks import inbox, issuers
 
 PAGE_SIZE = 50
@@ -178,6 +179,7 @@ def webhook_detail(event_id: int):
         "admin/webhooks_detail.html",
         event=event,
         pretty_body=pretty_json(event.body),
+        log_id=correlation.webhook_id(event.source.value, event.id),
         confirm=ConfirmForm(),
         badge=BADGES,
     )

@@ -57,6 +57,7 @@ from portal.lago.types import (
 )
 from portal.lago.urls import API_PREFIX, normalize_api_url
 from portal.lago.webhook_key import UnreadableKey, read_public_key
+from portal.observability import correlation, metrics
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,36 @@ def _ssl_context(verify: bool | str | os.PathLike[str] | ssl.SSLContext) -> bool
             hint="Check the path of the CA bundle configured for Lago.",
             details={"reason": str(exc)},
         ) from exc
+
+
+def _traced() -> dict[str, str] | None:
+    """The header that lets Lago's logs be matched with Pier's: the current request id."""
+    request_id = correlation.current()
+    return {"X-Request-ID": request_id} if request_id else None
+
+
+def _observe(
+    method: str, path: str, status: int | None, seconds: float, error: LagoError | None
+) -> None:
+    """Time, count and log one call to Lago (retries included)."""
+    shown = metrics.lago_path(path)
+    metrics.LAGO_LATENCY.labels(method, shown).observe(seconds)
+    if error is not None:
+        metrics.LAGO_ERRORS.labels(method, shown, type(error).__name__).inc()
+    log.log(
+        logging.WARNING if error is not None else logging.INFO,
+        "Lago %s %s: %s",
+        method,
+        path,
+        status if status is not None else type(error).__name__,
+        extra={
+            "lago_method": method,
+            "lago_path": path,
+            "lago_status": status,
+            "duration_ms": round(seconds * 1000, 1),
+            **({"lago_error": type(error).__name__} if error is not None else {}),
+        },
+    )
 
 
 def _clean_key(api_key: str | None) -> str:
@@ -207,11 +238,14 @@ class LagoClient:
         if body is not None:
             content = json.dumps(body, default=_json_default, separators=(",", ":")).encode()
         label = f"{method} {path}"
+        started = time.perf_counter()
+        status: int | None = None
         try:
             if self.breaker is not None:
                 self.breaker.before_call()
             try:
                 response = self._send(method, url, params, content, retryable, label)
+                status = response.status_code
                 if not 200 <= response.status_code < 300:
                     raise error_for_response(response)
             except LagoError as error:
@@ -220,10 +254,13 @@ class LagoClient:
                 raise
             if self.breaker is not None:
                 self.breaker.record(None)
-            return parse_json(response)
+            result = parse_json(response)
         except LagoError as error:
             error.request = label
+            _observe(method, path, status, time.perf_counter() - started, error)
             raise
+        _observe(method, path, status, time.perf_counter() - started, None)
+        return result
 
     def _timeout_within(self, deadline: Deadline | None) -> httpx.Timeout | None:
         """This attempt's timeouts, each cut to what is left of the deadline."""
@@ -256,7 +293,7 @@ class LagoClient:
             options = {} if timeout is None else {"timeout": timeout}
             try:
                 response = self._http.request(
-                    method, url, params=params, content=content, **options
+                    method, url, params=params, content=content, headers=_traced(), **options
                 )
             except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 error = error_for_transport(exc)

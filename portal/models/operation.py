@@ -56,3 +56,5 @@ class Operation(Timestamps, db.Model):
     error_code: Mapped[str | None] = mapped_column(sa.String(80))
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The request that recorded it: finds its Lago call, job, webhook and email in the logs.
+    request_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)

@@ -7,6 +7,7 @@ The flow of an action: `record` (insert-or-get by the form's idempotency key), c
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable
 from datetime import timedelta
@@ -17,6 +18,9 @@ import sqlalchemy as sa
 from portal.billing.mirror import dialect_insert
 from portal.extensions import db
 from portal.models import Operation, OperationState, utcnow
+from portal.observability import correlation
+
+log = logging.getLogger(__name__)
 
 Confirmer = Callable[[Operation], bool]
 _confirmers: dict[str, Confirmer] = {}
@@ -68,6 +72,7 @@ def record(
             params=params,
             expected=expected,
             state=OperationState.pending,
+            request_id=correlation.current(),
             created_at=utcnow(),
             updated_at=utcnow(),
         )
@@ -119,6 +124,31 @@ def settle(operation: Operation) -> Operation:
         if check is not None and check(operation):
             mark_confirmed(operation, operation.expected.get("done"))
     return operation
+
+
+def settle_submitted(limit: int = 200) -> list[Operation]:
+    """Settle every submitted operation (a webhook just changed the mirror); returns those it
+    confirmed, each logged with the request id that recorded it."""
+    waiting = db.session.scalars(
+        sa.select(Operation)
+        .where(Operation.state == OperationState.submitted)
+        .order_by(Operation.id)
+        .limit(limit)
+    ).all()
+    confirmed = [op for op in waiting if settle(op).state is OperationState.confirmed]
+    for operation in confirmed:
+        log.info(
+            "operation %s (%s) confirmed",
+            operation.id,
+            operation.kind,
+            extra={
+                "operation_id": operation.id,
+                "operation_kind": operation.kind,
+                "operation_request_id": operation.request_id,
+                "tenant_id": operation.tenant_id,
+            },
+        )
+    return confirmed
 
 
 def overdue(operation: Operation) -> bool:

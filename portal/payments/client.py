@@ -8,17 +8,21 @@ starts after it. Stripe's errors become `portal.payments.errors`.
 from __future__ import annotations
 
 import contextvars
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import stripe
 
+from portal.observability import metrics
 from portal.payments import errors
 from portal.payments.types import Account, CardInfo, SetupIntentInfo, StripeCustomer
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 #: The API version Pier speaks; the stripe library's own pin, written down so an upgrade is seen.
 API_VERSION = "2026-10-28.endive"
@@ -65,6 +69,47 @@ class _DeadlineHTTPClient(stripe.RequestsClient):
     @_timeout.setter
     def _timeout(self, value) -> None:
         self._configured = value if isinstance(value, tuple) else (value, value)
+
+    def request(self, method, url, headers, post_data=None):
+        """One HTTP attempt, timed, counted and logged with Stripe's own request id."""
+        path = metrics.stripe_path(urlsplit(url).path)
+        started = time.perf_counter()
+        try:
+            content, status, answer_headers = super().request(method, url, headers, post_data)
+        except stripe.StripeError as exc:
+            _observe(method.upper(), path, None, time.perf_counter() - started, type(exc).__name__)
+            raise
+        error = None if status < 400 else f"HTTP {status}"
+        stripe_id = (answer_headers or {}).get("Request-Id")
+        _observe(method.upper(), path, status, time.perf_counter() - started, error, stripe_id)
+        return content, status, answer_headers
+
+
+def _observe(
+    method: str,
+    path: str,
+    status: int | None,
+    seconds: float,
+    error: str | None,
+    stripe_request_id: str | None = None,
+) -> None:
+    metrics.STRIPE_LATENCY.labels(method, path).observe(seconds)
+    if error is not None:
+        metrics.STRIPE_ERRORS.labels(method, path, error).inc()
+    log.log(
+        logging.WARNING if error is not None else logging.INFO,
+        "Stripe %s %s: %s",
+        method,
+        path,
+        status if status is not None else error,
+        extra={
+            "stripe_method": method,
+            "stripe_path": path,
+            "stripe_status": status,
+            "stripe_request_id": stripe_request_id,
+            "duration_ms": round(seconds * 1000, 1),
+        },
+    )
 
 
 class Payments:

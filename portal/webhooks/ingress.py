@@ -10,6 +10,7 @@ else (including any other method on those paths) to the portal as before.
 from __future__ import annotations
 
 import logging
+import time
 
 from flask import Flask
 from flask.ctx import RequestContext
@@ -17,6 +18,7 @@ from flask.sessions import SecureCookieSession
 from werkzeug.exceptions import HTTPException
 
 from portal import csp
+from portal.observability import requests
 from portal.webhooks import routes
 
 log = logging.getLogger(__name__)
@@ -45,8 +47,11 @@ class Ingress:
             return self.portal(environ, start_response)
         context = RequestContext(self.app, environ, session=SecureCookieSession())
         context.push()
+        started = time.perf_counter()
         try:
             response = self._respond(view)
+            endpoint, path = requests.route_of()
+            requests.record(endpoint, path, response.status_code, time.perf_counter() - started)
         finally:
             context.pop()
         return response(environ, start_response)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Response, current_app, jsonify, request
 
 from portal.extensions import csrf, limiter
 from portal.models import EventSource
+from portal.observability import correlation, metrics
 from portal.webhooks import bp, inbox
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 256 * 1024
 
@@ -20,6 +25,31 @@ def _read_body() -> bytes | None:
     return None if len(raw) > limit else raw
 
 
+def _outcome(receipt: inbox.Receipt) -> str:
+    if receipt.status == 200:
+        return "stored" if receipt.first else "duplicate"
+    return {401: "bad_signature", 503: "not_configured", 400: "unreadable"}.get(
+        receipt.status, "refused"
+    )
+
+
+def _note(source: EventSource, receipt: inbox.Receipt) -> inbox.Receipt:
+    """Count the delivery and log it under the webhook's own id (its job logs under it too)."""
+    outcome = _outcome(receipt)
+    metrics.WEBHOOKS_RECEIVED.labels(source.value, outcome).inc()
+    webhook_id = (
+        correlation.webhook_id(source.value, receipt.event_id) if receipt.event_id else None
+    )
+    with correlation.bound(webhook_id or correlation.new_id("wh-")):
+        log.info(
+            "%s webhook %s",
+            source.value,
+            outcome,
+            extra={"source": source.value, "outcome": outcome, "event_id": receipt.event_id},
+        )
+    return receipt
+
+
 def _answer(receipt: inbox.Receipt) -> Response:
     if receipt.status == 200:
         return Response(status=200)
@@ -31,6 +61,7 @@ def _answer(receipt: inbox.Receipt) -> Response:
 
 def _too_large(source: EventSource) -> Response:
     """413, recorded for the webhook health card (the sender gives up after a few attempts)."""
+    metrics.WEBHOOKS_RECEIVED.labels(source.value, "too_large").inc()
     limit = current_app.config.get("WEBHOOK_MAX_BYTES") or DEFAULT_MAX_BYTES
     reason = f"body larger than PIER_WEBHOOK_MAX_BYTES ({limit} bytes)"
     inbox.record_refusal(source, reason, request.remote_addr)
@@ -52,7 +83,8 @@ def lago():
     raw = _read_body()
     if raw is None:
         return _too_large(EventSource.lago)
-    return _answer(inbox.receive_lago(raw, request.headers, request.remote_addr))
+    receipt = inbox.receive_lago(raw, request.headers, request.remote_addr)
+    return _answer(_note(EventSource.lago, receipt))
 
 
 @bp.post("/stripe")
@@ -62,4 +94,5 @@ def stripe():
     raw = _read_body()
     if raw is None:
         return _too_large(EventSource.stripe)
-    return _answer(inbox.receive_stripe(raw, request.headers, request.remote_addr))
+    receipt = inbox.receive_stripe(raw, request.headers, request.remote_addr)
+    return _answer(_note(EventSource.stripe, receipt))

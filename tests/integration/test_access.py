@@ -113,7 +113,11 @@ API_TOKEN = {
     "api.create_events",
     "api.get_event",
 }
+# Prometheus: 404 unless PIER_METRICS_TOKEN is set, then that bearer token (tests/integration/
+# test_observability.py).
+METRICS_TOKEN = {"observability.metrics_page"}
 CLASSES = {
+    "metrics_token": METRICS_TOKEN,
     "public": PUBLIC,
     "signed_in": SIGNED_IN,
     "member": MEMBER,
@@ -156,7 +160,7 @@ def test_every_endpoint_is_classified(app):
 
 
 def test_anonymous_visitors_are_sent_to_log_in(app, client):
-    for method, url in _routes(app, ALL - PUBLIC - API_TOKEN):
+    for method, url in _routes(app, ALL - PUBLIC - API_TOKEN - METRICS_TOKEN):
         response = _call(client, method, url)
         assert response.status_code == 302, (method, url)
         assert response.headers["Location"].startswith("/login?next="), (method, url)

@@ -1,0 +1,1 @@
+"""Operations: request ids carried through every call, structured logs, Prometheus metrics."""
