@@ -1,0 +1,162 @@
+"""Revenue figures for the tenant list: MRR, new, churned and overdue this month.
+
+MRR comes from Lago's analytics (`GET /analytics/mrr`, a premium feature) when the instance
+serves them; otherwise, and for the figures Lago's API has no analytics for, Pier computes
+them from its mirror and says so. Months are calendar months in UTC, as Lago's analytics are.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
+from portal.admin.tenant_list import LIVE, Filters, all_rows, monthly_cents
+from portal.billing import outage
+from portal.billing.analytics import current_mrr
+from portal.billing.connection import NotConnected
+from portal.extensions import db
+from portal.lago import LagoError, LagoFeatureUnavailable
+from portal.models import InvoiceMirror, Plan, SubscriptionMirror, utcnow
+
+LAGO = "Lago's analytics"
+PIER = "computed by Pier"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """Amounts per currency (and how many things they add up), with where they came from."""
+
+    amounts: dict[str, int]
+    count: int | None
+    source: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Revenue:
+    """The four figures of the revenue card."""
+
+    month_start: datetime
+    mrr: Figure
+    new: Figure
+    churned: Figure
+    overdue: Figure
+
+
+def month_start(now: datetime) -> datetime:
+    return datetime(now.year, now.month, 1, tzinfo=UTC)
+
+
+def computed_mrr() -> Figure:
+    """The monthly base price of every active subscription out of its trial, per currency."""
+    amounts: Counter[str] = Counter()
+    count = 0
+    for row in all_rows(Filters(status="active")):
+        if row.mrr_cents is not None:
+            amounts[row.currency] += row.mrr_cents
+            count += 1
+    return Figure(dict(amounts), count, PIER)
+
+
+def mrr_figure() -> Figure:
+    """Lago's MRR when its analytics answer, else Pier's, with the reason."""
+    try:
+        mrr = current_mrr()
+    except NotConnected:
+        note = "Lago is not connected."
+    except LagoFeatureUnavailable:
+        note = "Lago's revenue analytics are a premium feature of this Lago."
+    except LagoError as exc:
+        note = f"Lago's analytics did not answer: {outage.sentence(exc)}"
+    else:
+        return Figure({mrr.currency: mrr.amount_cents}, None, LAGO)
+    computed = computed_mrr()
+    return Figure(computed.amounts, computed.count, PIER, note)
+
+
+def _plans() -> dict[str, Plan]:
+    return {p.code: p for p in db.session.scalars(sa.select(Plan))}
+
+
+def _monthly(rows: list[SubscriptionMirror]) -> tuple[dict[str, int], int]:
+    plans = _plans()
+    amounts: Counter[str] = Counter()
+    for row in rows:
+        plan = plans.get(row.plan_code)
+        if plan is not None:
+            amounts[plan.currency] += monthly_cents(plan.amount_cents, plan.interval)
+    return dict(amounts), len(rows)
+
+
+def new_figure(since: datetime) -> Figure:
+    """Tenants whose first subscription started this month, and the monthly price they added."""
+    first = (
+        sa.select(
+            SubscriptionMirror.tenant_id,
+            sa.func.min(SubscriptionMirror.started_at).label("first_start"),
+        )
+        .group_by(SubscriptionMirror.tenant_id)
+        .subquery()
+    )
+    rows = list(
+        db.session.scalars(
+            sa.select(SubscriptionMirror)
+            .join(first, first.c.tenant_id == SubscriptionMirror.tenant_id)
+            .where(
+                first.c.first_start >= since,
+                SubscriptionMirror.started_at == first.c.first_start,
+            )
+            .order_by(SubscriptionMirror.id)
+        )
+    )
+    unique = list({row.tenant_id: row for row in rows}.values())
+    amounts, count = _monthly(unique)
+    return Figure(amounts, count, PIER)
+
+
+def churned_figure(since: datetime) -> Figure:
+    """Tenants left with no live subscription after one ended this month, and what it was worth."""
+    ended = aliased(SubscriptionMirror, name="ended")
+    live = sa.exists().where(
+        SubscriptionMirror.tenant_id == ended.tenant_id, SubscriptionMirror.status.in_(LIVE)
+    )
+    rows = list(
+        db.session.scalars(
+            sa.select(ended)
+            .where(ended.terminated_at >= since, ~live)
+            .order_by(ended.terminated_at.desc(), ended.id.desc())
+        )
+    )
+    latest = list({row.tenant_id: row for row in reversed(rows)}.values())
+    amounts, count = _monthly(latest)
+    return Figure(amounts, count, PIER)
+
+
+def overdue_figure() -> Figure:
+    """What overdue invoices still owe, per currency."""
+    due = sa.func.coalesce(InvoiceMirror.total_due_amount_cents, InvoiceMirror.total_amount_cents)
+    rows = db.session.execute(
+        sa.select(InvoiceMirror.currency, sa.func.sum(due), sa.func.count())
+        .where(InvoiceMirror.payment_overdue.is_(True))
+        .group_by(InvoiceMirror.currency)
+        .order_by(InvoiceMirror.currency)
+    ).all()
+    return Figure(
+        {currency: int(total or 0) for currency, total, _ in rows}, sum(r[2] for r in rows), PIER
+    )
+
+
+def revenue(now: datetime | None = None) -> Revenue:
+    """The card's figures (one Lago call at most: the MRR)."""
+    since = month_start(now or utcnow())
+    return Revenue(
+        month_start=since,
+        mrr=mrr_figure(),
+        new=new_figure(since),
+        churned=churned_figure(since),
+        overdue=overdue_figure(),
+    )
