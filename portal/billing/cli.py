@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from portal import crypto
-from portal.billing import catalogue, customers
+from portal.billing import catalogue, customers, plan_seeding
 from portal.billing.connection import (
     ConnectionInput,
     NotConnected,
@@ -20,8 +20,9 @@ from portal.billing.connection import (
     save_connection,
     test_connection,
 )
+from portal.billing.seed_file import SeedFileError, read_seed_file
 from portal.extensions import db
-from portal.lago import LagoError
+from portal.lago import LagoError, LagoValidationError
 from portal.lago.webhook_key import UnreadableKey, read_public_key
 from portal.models import BillingConnection, Provider, StripeSettings, Tenant, WebhookAlgorithm
 from portal.payments import PaymentError
@@ -116,6 +117,34 @@ def import_plans():
         _fail(f"{exc.message} {exc.hint}")
     db.session.commit()
     click.echo(f"Plans: {result.summary()}.")
+
+
+@lago_cli.command("seed-plans")
+@click.argument("path", type=click.Path(dir_okay=False))
+def seed_plans(path):
+    """Create or update Lago's billable metrics and plans from a YAML file (safe to run twice)."""
+    try:
+        seed = read_seed_file(path)
+        report = plan_seeding.seed_plans(lago_client(), seed)
+    except SeedFileError as exc:
+        _fail(f"{path} was not applied:\n  " + "\n  ".join(exc.problems))
+    except NotConnected as exc:
+        _fail(exc.message)
+    except LagoValidationError as exc:
+        fields = "; ".join(f"{k}: {', '.join(v)}" for k, v in exc.field_errors.items())
+        _fail(f"Lago refused {exc.request}: {exc.message} ({fields})")
+    except LagoError as exc:
+        _fail(f"{exc.message} {exc.hint}")
+    for kind, labels in (
+        ("created", report.created),
+        ("updated", report.updated),
+        ("unchanged", report.unchanged),
+    ):
+        for label in labels:
+            click.echo(f"  {kind:<10} {label}")
+    for warning in report.warnings:
+        click.echo(f"Warning: {warning}")
+    click.echo(f"Billable metrics and plans: {report.summary()}.")
 
 
 @lago_cli.command("sync-customers")

@@ -404,6 +404,19 @@ class LagoClient:
             "/billable_metrics", "billable_metrics", BillableMetric.from_api, per_page=per_page
         )
 
+    def create_billable_metric(self, payload: Mapping[str, Any]) -> BillableMetric:
+        """Create a billable metric from the fields of Lago's `billable_metric` object."""
+        body = _wrap("billable_metric", payload)
+        return self._one(
+            "POST", "/billable_metrics", "billable_metric", BillableMetric.from_api, body=body
+        )
+
+    def update_billable_metric(self, code: str, payload: Mapping[str, Any]) -> BillableMetric:
+        """Update a billable metric by code (Lago keeps how it counts once a plan charges it)."""
+        path = f"/billable_metrics/{segment(code)}"
+        body = _wrap("billable_metric", payload)
+        return self._one("PUT", path, "billable_metric", BillableMetric.from_api, body=body)
+
     # -- Customers ------------------------------------------------------------------------------
 
     def upsert_customer(self, payload: Mapping[str, Any]) -> Customer:
