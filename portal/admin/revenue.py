@@ -1,13 +1,15 @@
 """Revenue figures for the tenant list: MRR, new, churned and overdue this month.
 
-MRR comes from Lago's analytics (`GET /analytics/mrr`, a premium feature) when the instance
-serves them; otherwise, and for the figures Lago's API has no analytics for, Pier computes
-them from its mirror and says so. Months are calendar months in UTC, as Lago's analytics are.
+MRR (`GET /analytics/mrr`, a premium feature) and the overdue balance
+(`GET /analytics/overdue_balance`) come from Lago's analytics when the instance serves them;
+otherwise, and for new and churned (which Lago's API has no analytics for), Pier computes them
+from its mirror and says so. Months are calendar months in UTC, as Lago's analytics are.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -17,7 +19,7 @@ from sqlalchemy.orm import aliased
 from portal.admin.tenant_list import LIVE, Filters, all_rows, monthly_cents
 from portal.billing import outage
 from portal.billing.analytics import current_mrr
-from portal.billing.connection import NotConnected
+from portal.billing.connection import NotConnected, lago_client
 from portal.extensions import db
 from portal.lago import LagoError, LagoFeatureUnavailable
 from portal.models import InvoiceMirror, Plan, SubscriptionMirror, utcnow
@@ -62,20 +64,28 @@ def computed_mrr() -> Figure:
     return Figure(dict(amounts), count, PIER)
 
 
-def mrr_figure() -> Figure:
-    """Lago's MRR when its analytics answer, else Pier's, with the reason."""
+def _lago_or_pier(read_lago: Callable[[], Figure], compute: Callable[[], Figure]) -> Figure:
+    """Lago's figure when its analytics answer, else Pier's, with the reason."""
     try:
-        mrr = current_mrr()
+        return read_lago()
     except NotConnected:
         note = "Lago is not connected."
     except LagoFeatureUnavailable:
         note = "Lago's revenue analytics are a premium feature of this Lago."
     except LagoError as exc:
         note = f"Lago's analytics did not answer: {outage.sentence(exc)}"
-    else:
-        return Figure({mrr.currency: mrr.amount_cents}, None, LAGO)
-    computed = computed_mrr()
+    computed = compute()
     return Figure(computed.amounts, computed.count, PIER, note)
+
+
+def _lago_mrr() -> Figure:
+    mrr = current_mrr()
+    return Figure({mrr.currency: mrr.amount_cents}, None, LAGO)
+
+
+def mrr_figure() -> Figure:
+    """Lago's MRR (`GET /analytics/mrr`, premium), else the mirror's."""
+    return _lago_or_pier(_lago_mrr, computed_mrr)
 
 
 def _plans() -> dict[str, Plan]:
@@ -136,8 +146,8 @@ def churned_figure(since: datetime) -> Figure:
     return Figure(amounts, count, PIER)
 
 
-def overdue_figure() -> Figure:
-    """What overdue invoices still owe, per currency."""
+def computed_overdue() -> Figure:
+    """What overdue invoices in the mirror still owe, per currency."""
     due = sa.func.coalesce(InvoiceMirror.total_due_amount_cents, InvoiceMirror.total_amount_cents)
     rows = db.session.execute(
         sa.select(InvoiceMirror.currency, sa.func.sum(due), sa.func.count())
@@ -145,13 +155,27 @@ def overdue_figure() -> Figure:
         .group_by(InvoiceMirror.currency)
         .order_by(InvoiceMirror.currency)
     ).all()
-    return Figure(
-        {currency: int(total or 0) for currency, total, _ in rows}, sum(r[2] for r in rows), PIER
-    )
+    amounts = {currency: int(total or 0) for currency, total, _ in rows}
+    return Figure(amounts, sum(count for _, _, count in rows), PIER)
+
+
+def _lago_overdue() -> Figure:
+    amounts: Counter[str] = Counter()
+    invoices: set[str] = set()
+    for balance in lago_client().get_overdue_balances():
+        amounts[balance.currency or "USD"] += balance.amount_cents
+        invoices.update(balance.lago_invoice_ids)
+    return Figure(dict(amounts), len(invoices), LAGO)
+
+
+def overdue_figure() -> Figure:
+    """Lago's overdue balance over every month (`GET /analytics/overdue_balance`), else the
+    mirror's."""
+    return _lago_or_pier(_lago_overdue, computed_overdue)
 
 
 def revenue(now: datetime | None = None) -> Revenue:
-    """The card's figures (one Lago call at most: the MRR)."""
+    """The card's figures (two Lago calls at most: MRR and overdue balance)."""
     since = month_start(now or utcnow())
     return Revenue(
         month_start=since,

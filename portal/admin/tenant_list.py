@@ -269,8 +269,7 @@ def all_rows(filters: Filters) -> Iterator[TenantRow]:
     now = utcnow()
     ids = list(db.session.scalars(filtered_ids(filters, now)))
     for start in range(0, len(ids), BATCH):
-        yield from rows_for(ids[start : start + BATCH], now)
-        db.session.expunge_all()  # a long export does not keep every tenant in memory
+        yield from rows_for(ids[start : start + BATCH], now)  # the session holds rows weakly
 
 
 def plan_choices() -> Iterable[tuple[str, str]]:

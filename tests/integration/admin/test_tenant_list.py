@@ -125,14 +125,19 @@ def test_the_revenue_card_computes_from_the_mirror_without_lago(admin, mirror):
     assert "MRR $119.00 2 subscriptions · computed by Pier Lago is not connected." in card
     assert "New this month $200.00 2 tenants · computed by Pier" in card  # beta and gamma
     assert "Churned this month $19.00 1 tenants · computed by Pier" in card  # delta
-    assert "Overdue $50.00 1 invoices · computed by Pier" in card
+    assert "Overdue $50.00 1 invoices · computed by Pier Lago is not connected." in card
     assert "since Apr 1, 2026" in card
 
 
-def test_the_revenue_card_takes_mrr_from_lago_analytics_when_served(admin, mirror, connected):
+def test_the_revenue_card_reads_lago_analytics_where_the_instance_serves_them(
+    admin, mirror, connected
+):
     connected.standin.configure(premium=False)
     card = text_of(admin.get("/admin/tenants/revenue"))
+    # MRR analytics are premium: Pier computes it. The overdue balance is Lago's on any licence;
+    # the stand-in has no overdue invoice, so Lago's word (nothing) wins over the mirror's $50.
     assert "MRR $119.00 2 subscriptions · computed by Pier Lago's revenue analytics are a " in card
+    assert "Overdue $0.00 0 invoices · Lago's analytics" in card
 
     connected.standin.configure(premium=True)
     try:
@@ -141,6 +146,13 @@ def test_the_revenue_card_takes_mrr_from_lago_analytics_when_served(admin, mirro
         connected.standin.configure(premium=False)
     # The stand-in has no invoices, so Lago's MRR is nil for the month: Lago's word wins.
     assert "MRR $0.00 Lago's analytics New this month $200.00" in card
+
+    connected.set_faults(down="503", path_prefix="/api/v1/analytics")
+    try:
+        card = text_of(admin.get("/admin/tenants/revenue"))
+    finally:
+        connected.clear_faults()
+    assert "Overdue $50.00 1 invoices · computed by Pier Lago's analytics did not answer: " in card
 
 
 def test_members_and_owners_cannot_see_the_list_or_export(as_role, mirror):
