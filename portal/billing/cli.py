@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from portal import crypto
-from portal.billing import catalogue, customers, plan_seeding
+from portal.billing import catalogue, customer_import, customers, plan_seeding
 from portal.billing.connection import (
     ConnectionInput,
     NotConnected,
@@ -145,6 +145,48 @@ def seed_plans(path):
     for warning in report.warnings:
         click.echo(f"Warning: {warning}")
     click.echo(f"Billable metrics and plans: {report.summary()}.")
+
+
+@lago_cli.command("import-customers")
+@click.option("--dry-run", is_flag=True, help="Print what would happen; change nothing.")
+@click.option(
+    "--user-id-key",
+    default="created_by_user_id",
+    show_default=True,
+    help="The tenant metadata key holding the user id older integrations keyed customers by.",
+)
+def import_customers(dry_run, user_id_key):
+    """Match Lago customers keyed by a user id to tenants, then re-key or map them (audited)."""
+    try:
+        client = lago_client()
+        matches = customer_import.plan_import(client, user_id_key)
+    except NotConnected as exc:
+        _fail(exc.message)
+    except LagoError as exc:
+        _fail(f"{exc.message} {exc.hint}")
+    counts: dict[str, int] = {}
+    failed = 0
+    for match in matches:
+        counts[match.action] = counts.get(match.action, 0) + 1
+        if match.action == "keyed":
+            continue
+        click.echo(f"  {match.describe()}")
+        if dry_run or match.action not in ("rekey", "map"):
+            continue
+        try:
+            customer_import.apply(client, match)
+        except LagoError as exc:
+            db.session.rollback()
+            failed += 1
+            click.echo(f"    failed: {exc.message} {exc.hint}".rstrip())
+            continue
+        db.session.commit()
+    order = ("rekey", "map", "keyed", "unmatched", "ambiguous", "conflict")
+    summary = ", ".join(f"{counts.get(action, 0)} {action}" for action in order)
+    tail = " (dry run: nothing changed)" if dry_run else (f", {failed} failed" if failed else "")
+    click.echo(f"Customers: {summary}{tail}.")
+    if failed:
+        sys.exit(1)
 
 
 @lago_cli.command("sync-customers")
