@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from portal.admin.tenant_list import LIVE, Filters, all_rows, monthly_cents
+from portal.admin.tenant_list import LIVE, monthly_cents
 from portal.billing import outage
 from portal.billing.analytics import current_mrr
 from portal.billing.connection import NotConnected, lago_client
@@ -53,13 +53,35 @@ def month_start(now: datetime) -> datetime:
     return datetime(now.year, now.month, 1, tzinfo=UTC)
 
 
-def computed_mrr() -> Figure:
-    """The monthly base price of every active subscription out of its trial, per currency."""
+def computed_mrr(now: datetime | None = None) -> Figure:
+    """The monthly base price of each tenant's current active subscription out of its trial
+    (the one the tenant list shows: the latest started), per currency."""
+    now = now or utcnow()
+    latest: dict[int, sa.Row] = {}
+    for row in db.session.execute(
+        sa.select(
+            SubscriptionMirror.tenant_id,
+            SubscriptionMirror.plan_code,
+            SubscriptionMirror.trial_ends_at,
+            SubscriptionMirror.trial_ended_at,
+            sa.func.coalesce(SubscriptionMirror.started_at, SubscriptionMirror.created_at).label(
+                "began"
+            ),
+        )
+        .where(SubscriptionMirror.status == "active")
+        .order_by(SubscriptionMirror.id)
+    ):
+        best = latest.get(row.tenant_id)
+        if best is None or row.began > best.began:
+            latest[row.tenant_id] = row
+    plans = _plans()
     amounts: Counter[str] = Counter()
     count = 0
-    for row in all_rows(Filters(status="active")):
-        if row.mrr_cents is not None:
-            amounts[row.currency] += row.mrr_cents
+    for row in latest.values():
+        plan = plans.get(row.plan_code)
+        trialing = row.trial_ended_at is None and row.trial_ends_at and row.trial_ends_at > now
+        if plan is not None and not trialing:
+            amounts[plan.currency] += monthly_cents(plan.amount_cents, plan.interval)
             count += 1
     return Figure(dict(amounts), count, PIER)
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.orm import defer
 
 from portal.extensions import db
 from portal.models import (
@@ -190,7 +191,12 @@ def rows_for(tenant_ids: list[int], now: datetime | None = None) -> list[TenantR
         return []
     now = now or utcnow()
     tenants = {
-        t.id: t for t in db.session.scalars(sa.select(Tenant).where(Tenant.id.in_(tenant_ids)))
+        t.id: t
+        for t in db.session.scalars(
+            sa.select(Tenant)
+            .options(defer(Tenant.custom_metadata))  # the list never shows it; decoding costs
+            .where(Tenant.id.in_(tenant_ids))
+        )
     }
     accounts = {
         a.tenant_id: a
