@@ -106,6 +106,10 @@ def _mapping(loader: _Loader, node: yaml.MappingNode) -> Lined:
     data.lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str):
+            raise yaml.MarkedYAMLError(
+                problem=f"the key {key!r} is not a name", problem_mark=key_node.start_mark
+            )
         if key in data:
             raise yaml.MarkedYAMLError(
                 problem=f"the key {key!r} appears twice", problem_mark=key_node.start_mark
@@ -176,12 +180,18 @@ def _section(data: Lined, name: str, checker: _Checker) -> list:
     return value
 
 
+def _listed(item: Lined, key: str) -> list:
+    """The list under `key` (anything else is reported as a wrong type already)."""
+    value = item.get(key)
+    return value if isinstance(value, list) else []
+
+
 def _check_metric(item: Lined, where: str, checker: _Checker) -> None:
     checker.choice(item, "aggregation_type", where, AGGREGATIONS)
     aggregation = item.get("aggregation_type")
     if aggregation in AGGREGATIONS and aggregation != "count_agg" and not item.get("field_name"):
         checker.add(item.line, where, f"field_name is required for {item['aggregation_type']}")
-    for n, rule in enumerate(item.get("filters") or []):
+    for n, rule in enumerate(_listed(item, "filters")):
         if not isinstance(rule, Lined) or not isinstance(rule.get("key"), str):
             checker.add(item.lines["filters"], f"{where}.filters[{n}]", "needs a key and values")
         elif not isinstance(rule.get("values"), list) or not rule["values"]:
@@ -201,7 +211,7 @@ def _check_plan(item: Lined, where: str, checker: _Checker) -> None:
             "must be an ISO code like USD",
         )
     seen: set[str] = set()
-    for n, charge in enumerate(item.get("charges") or []):
+    for n, charge in enumerate(_listed(item, "charges")):
         at = f"{where}.charges[{n}]"
         charge = checker.entry(
             charge, at, CHARGE_KEYS, ("billable_metric", "charge_model"), item.lines["charges"]
@@ -237,6 +247,7 @@ def read_seed_file(path: str | Path) -> SeedFile:
             checker.add(data.lines[key], key, "unknown key (allowed: billable_metrics, plans)")
     metrics, plans = [], []
     sections = {"billable_metrics": metrics, "plans": plans}
+    labels: dict[int, str] = {}
     for name, (keys, required) in {
         "billable_metrics": (METRIC_KEYS, ("code", "name", "aggregation_type")),
         "plans": (PLAN_KEYS, ("code", "name", "interval", "amount_currency")),
@@ -253,10 +264,11 @@ def read_seed_file(path: str | Path) -> SeedFile:
             if name == "plans" and "amount_cents" not in item:
                 checker.add(item.line, where, "amount_cents is required")
             sections[name].append(item)
-    for n, item in enumerate(metrics):
-        _check_metric(item, f"billable_metrics[{n}] ({item.get('code')})", checker)
-    for n, item in enumerate(plans):
-        _check_plan(item, f"plans[{n}] ({item.get('code')})", checker)
+            labels[id(item)] = f"{where} ({item.get('code')})"
+    for item in metrics:
+        _check_metric(item, labels[id(item)], checker)
+    for item in plans:
+        _check_plan(item, labels[id(item)], checker)
     if checker.problems:
         raise SeedFileError(sorted(checker.problems, key=_line_of))
     return SeedFile(metrics=[_plain(m) for m in metrics], plans=[_plain(p) for p in plans])
