@@ -80,24 +80,27 @@ def _charges_differ(wanted: list[dict[str, Any]], actual: list[dict[str, Any]]) 
 def plan_differences(wanted: dict[str, Any], actual: dict[str, Any]) -> list[str]:
     """The plan keys (and `charges`) where Lago differs from the file."""
     found = differences({k: v for k, v in wanted.items() if k != "charges"}, actual)
-    if _charges_differ(wanted.get("charges") or [], actual.get("charges") or []):
-        found.append("charges")
+    if "charges" in wanted and _charges_differ(wanted["charges"], actual.get("charges") or []):
+        found.append("charges")  # a file without `charges` leaves Lago's alone
     return found
 
 
 def _plan_payload(
     wanted: dict[str, Any], metrics: dict[str, BillableMetric], actual: dict[str, Any] | None
 ) -> dict[str, Any]:
+    payload = {k: v for k, v in wanted.items() if k != "charges"}
+    if "charges" not in wanted:
+        return payload  # Lago replaces the charges it is sent, so none are sent
     existing = {c.get("billable_metric_code"): c for c in (actual or {}).get("charges") or []}
     charges = []
-    for charge in wanted.get("charges") or []:
+    for charge in wanted["charges"]:
         code = charge["billable_metric"]
         item = {k: v for k, v in charge.items() if k != "billable_metric"}
         item["billable_metric_id"] = metrics[code].lago_id
         if code in existing:
             item["id"] = existing[code]["lago_id"]  # edited in place, not replaced
         charges.append(item)
-    return {**{k: v for k, v in wanted.items() if k != "charges"}, "charges": charges}
+    return payload | {"charges": charges}
 
 
 def _check_metrics_exist(seed: SeedFile, metrics: dict[str, BillableMetric]) -> None:
