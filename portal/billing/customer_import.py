@@ -28,7 +28,7 @@ from portal import audit
 from portal.billing import customers
 from portal.extensions import db
 from portal.lago import LagoClient, LagoError, LagoNotFound
-from portal.lago.types import Customer
+from portal.lago.types import Customer, Invoice, Subscription, Wallet
 from portal.models import Tenant
 
 HISTORY_STATUSES = ["active", "pending", "terminated", "canceled"]
@@ -52,20 +52,30 @@ class Match:
         return f"{self.action:<10} {old} → {target}: {self.reason}"
 
 
+def _count(client: LagoClient, path: str, key: str, parse, params: dict) -> int:
+    """How many a list holds, from one page of one (Lago's `meta.total_count`)."""
+    page = client.fetch_page(path, key, parse, per_page=1, params=params)
+    return page.meta.total_count or len(page.items)
+
+
 def history(client: LagoClient, external_id: str) -> list[str]:
     """What ties a Lago customer to its id: subscriptions, invoices, wallets (empty: nothing)."""
-    found = []
-    subscriptions = client.list_subscriptions(
-        external_customer_id=external_id, statuses=HISTORY_STATUSES
+    customer = {"external_customer_id": external_id}
+    counts = (
+        (
+            _count(
+                client,
+                "/subscriptions",
+                "subscriptions",
+                Subscription.from_api,
+                customer | {"status[]": HISTORY_STATUSES},
+            ),
+            "subscription",
+        ),
+        (_count(client, "/invoices", "invoices", Invoice.from_api, customer), "invoice"),
+        (_count(client, "/wallets", "wallets", Wallet.from_api, customer), "wallet"),
     )
-    invoices = client.list_invoices(external_customer_id=external_id)
-    wallets = client.list_wallets(external_id)
-    for count, word in ((len(subscriptions), "subscription"), (len(invoices), "invoice")):
-        if count:
-            found.append(f"{count} {word}{'s' if count > 1 else ''}")
-    if wallets:
-        found.append("a wallet")
-    return found
+    return [f"{count} {word}{'s' if count > 1 else ''}" for count, word in counts if count]
 
 
 def _index(tenants: list[Tenant], user_id_key: str) -> tuple[dict, dict]:

@@ -20,7 +20,7 @@ TENANTS = {
     "org_gamma": ("Gamma Co", "shared@group.test", {}),
     "org_gamma2": ("Gamma Two", "shared@group.test", {}),
     "org_delta": ("Delta Ltd", None, {"created_by_user_id": "user_4"}),
-    "org_echo": ("Echo GmbH", None, {}),
+    "org_echo": ("Echo GmbH", "money@echo.test", {}),
 }
 
 
@@ -70,6 +70,9 @@ def world(app, connected):  # noqa: F811
     customer(connected, "user_3", "shared@group.test")  # two tenants share the email
     customer(connected, "user_4", plan="starter")  # Delta's by user id, with history...
     customer(connected, "org_delta", plan="pro")  # ...and so has Delta's own customer
+    customer(connected, "user_5", "money@echo.test")  # Echo's by email, with a wallet: map
+    wallet = {"external_customer_id": "user_5", "currency": "USD", "rate_amount": "1"}
+    lago_call(connected, "POST", "/wallets", json={"wallet": wallet})
     customer(connected, "user_9", "stranger@else.test")  # nobody's
     return connected
 
@@ -80,6 +83,8 @@ EXPECTED_PLAN = [
     "  map        user_2 → Beta Labs (org_beta, by billing email): has 1 subscription, which Lago "
     "keeps under user_2: Pier uses user_2 for this tenant",
     "  ambiguous  user_3: matches Gamma Co, Gamma Two",
+    "  map        user_5 → Echo GmbH (org_echo, by billing email): has 1 wallet, which Lago "
+    "keeps under user_5: Pier uses user_5 for this tenant",
     "  conflict   user_4 → Delta Ltd (org_delta, by user id): both user_4 (1 subscription) and "
     "org_delta (1 subscription, 1 invoice) have billing history; Lago cannot merge customers",
     "  unmatched  user_9: no tenant has this user id or email",
@@ -92,7 +97,7 @@ def test_dry_run_prints_the_plan_and_changes_nothing(app, world):
     lines = result.output.splitlines()
     assert sorted(lines[:-1]) == sorted(EXPECTED_PLAN)
     assert lines[-1] == (
-        "Customers: 1 rekey, 1 map, 2 keyed, 1 unmatched, 1 ambiguous, 1 conflict "
+        "Customers: 1 rekey, 2 map, 2 keyed, 1 unmatched, 1 ambiguous, 1 conflict "
         "(dry run: nothing changed)."
     )
     assert lago_status(world, "user_1") == 200 and lago_status(world, "org_acme") == 404
@@ -110,7 +115,7 @@ def test_import_rekeys_or_maps_each_match_audited_and_a_second_run_changes_nothi
     result = invoke(app, "lago", "import-customers")
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[-1] == (
-        "Customers: 1 rekey, 1 map, 2 keyed, 1 unmatched, 1 ambiguous, 1 conflict."
+        "Customers: 1 rekey, 2 map, 2 keyed, 1 unmatched, 1 ambiguous, 1 conflict."
     )
     # Re-keyed: Acme's customer now lives under Acme's id, written by Pier's sync.
     assert lago_status(world, "user_1") == 404
@@ -151,7 +156,7 @@ def test_import_rekeys_or_maps_each_match_audited_and_a_second_run_changes_nothi
     again = invoke(app, "lago", "import-customers")
     assert again.exit_code == 0, again.output
     assert again.output.splitlines()[-1] == (
-        "Customers: 0 rekey, 0 map, 3 keyed, 1 unmatched, 1 ambiguous, 1 conflict."
+        "Customers: 0 rekey, 0 map, 4 keyed, 1 unmatched, 1 ambiguous, 1 conflict."
     )
 
 
