@@ -24,6 +24,7 @@ HEADER = (
     "dunning_since",
     "sync_state",
     "created_at",
+    "lago_customer",
 )
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -60,6 +61,7 @@ def _cells(row: TenantRow) -> list[str]:
         _isoformat(account.dunning_since if account else None),
         tenant.sync_state.value,
         _isoformat(tenant.created_at),
+        tenant.customer_external_id,
     ]
 
 

@@ -150,6 +150,7 @@ def _where(filters: Filters, now: datetime) -> list[sa.ColumnElement[bool]]:
             sa.or_(
                 sa.func.lower(Tenant.name).contains(needle, autoescape=True),
                 sa.func.lower(Tenant.external_id).contains(needle, autoescape=True),
+                sa.func.lower(Tenant.legacy_external_id).contains(needle, autoescape=True),
             )
         )
     return where

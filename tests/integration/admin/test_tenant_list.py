@@ -110,6 +110,7 @@ def test_the_export_streams_the_filtered_list_with_formulas_defused(admin, mirro
     ]
     assert table[1]["dunning_state"] == "overdue"
     assert table[1]["dunning_since"] == "2026-04-10T09:00:00+00:00"
+    assert table[1]["lago_customer"] == "org_beta"  # its own id: no legacy customer mapped
 
     everyone = list(csv.reader(io.StringIO(admin.get("/admin/tenants.csv").get_data(as_text=True))))
     assert len(everyone) == 7 and everyone[0][:3] == ["name", "external_id", "billing_email"]

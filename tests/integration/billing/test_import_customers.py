@@ -111,7 +111,9 @@ def test_dry_run_prints_the_plan_and_changes_nothing(app, world):
         )
 
 
-def test_import_rekeys_or_maps_each_match_audited_and_a_second_run_changes_nothing(app, world):
+def test_import_rekeys_or_maps_each_match_audited_and_a_second_run_changes_nothing(
+    app, world, admin
+):
     result = invoke(app, "lago", "import-customers")
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[-1] == (
@@ -152,6 +154,10 @@ def test_import_rekeys_or_maps_each_match_audited_and_a_second_run_changes_nothi
         }
         delta = db.session.scalar(sa.select(Tenant).where(Tenant.external_id == "org_delta"))
         assert delta.legacy_external_id is None  # the conflict was left alone
+
+    found = admin.get("/admin/tenants?q=USER_2").get_data(as_text=True)
+    assert '<tr data-tenant="org_beta">' in found and found.count("<tr data-tenant=") == 1
+    assert "Lago customer <code data-legacy>user_2</code>" in found
 
     again = invoke(app, "lago", "import-customers")
     assert again.exit_code == 0, again.output
