@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from flask import abort, flash, request
+from flask import Response, abort, flash, request, stream_with_context
 
 from portal.access import platform_admin_required
-from portal.admin import bp
+from portal.admin import bp, revenue, tenant_export, tenant_list
 from portal.admin.forms import GrantCreditsForm
 from portal.auth.forms import ConfirmForm
 from portal.billing import customers, outage, stripe_link
 from portal.billing.connection import NotConnected
 from portal.extensions import db
 from portal.htmx import redirect_to, render_page
+from portal.inputs import page_number
 from portal.lago import LagoError
-from portal.models import BillingAccount, SyncState, Tenant
+from portal.models import DunningState, Tenant, utcnow
 from portal.queues import enqueue
 from portal.wallet import services as wallet
 
@@ -22,22 +22,38 @@ from portal.wallet import services as wallet
 @bp.route("/tenants")
 @platform_admin_required
 def tenants():
-    """Every tenant with its sync state, last error and attempts; failures first."""
-    order = sa.case({SyncState.failed: 0, SyncState.pending: 1}, value=Tenant.sync_state, else_=2)
-    rows = db.session.scalars(sa.select(Tenant).order_by(order, Tenant.name)).all()
-    accounts = {
-        a.tenant_id: a
-        for a in db.session.scalars(
-            sa.select(BillingAccount).where(BillingAccount.tenant_id.in_([t.id for t in rows]))
-        )
-    }
+    """Every tenant with plan, status, MRR, dunning and sync state, filtered from the URL."""
+    filters = tenant_list.Filters.from_args(request.args)
     return render_page(
         "admin/tenants.html",
-        tenants=rows,
-        accounts=accounts,
+        fragments={"tenant-table"},
+        page=tenant_list.tenant_page(filters, page_number()),
+        filters=filters,
+        statuses=tenant_list.STATUSES,
+        dunning_states=list(DunningState),
+        plans=tenant_list.plan_choices(),
         link_state=stripe_link.state,
         confirm=ConfirmForm(),
     )
+
+
+@bp.route("/tenants.csv")
+@platform_admin_required
+def tenants_export():
+    """The filtered list as CSV, streamed as it is read."""
+    filters = tenant_list.Filters.from_args(request.args)
+    lines = tenant_export.csv_lines(tenant_list.all_rows(filters))
+    response = Response(stream_with_context(lines), mimetype="text/csv")
+    day = utcnow().date().isoformat()
+    response.headers["Content-Disposition"] = f'attachment; filename="pier-tenants-{day}.csv"'
+    return response
+
+
+@bp.route("/tenants/revenue")
+@platform_admin_required
+def tenants_revenue():
+    """The revenue card, loaded lazily: it may ask Lago's analytics."""
+    return render_page("admin/tenants.html", block="revenue_card", revenue=revenue.revenue())
 
 
 @bp.route("/tenants/<int:tenant_id>")

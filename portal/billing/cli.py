@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from portal import crypto
-from portal.billing import catalogue, customers
+from portal.billing import catalogue, customer_import, customers, plan_seeding
 from portal.billing.connection import (
     ConnectionInput,
     NotConnected,
@@ -20,8 +20,9 @@ from portal.billing.connection import (
     save_connection,
     test_connection,
 )
+from portal.billing.seed_file import SeedFileError, read_seed_file
 from portal.extensions import db
-from portal.lago import LagoError
+from portal.lago import LagoError, LagoValidationError
 from portal.lago.webhook_key import UnreadableKey, read_public_key
 from portal.models import BillingConnection, Provider, StripeSettings, Tenant, WebhookAlgorithm
 from portal.payments import PaymentError
@@ -116,6 +117,76 @@ def import_plans():
         _fail(f"{exc.message} {exc.hint}")
     db.session.commit()
     click.echo(f"Plans: {result.summary()}.")
+
+
+@lago_cli.command("seed-plans")
+@click.argument("path", type=click.Path(dir_okay=False))
+def seed_plans(path):
+    """Create or update Lago's billable metrics and plans from a YAML file (safe to run twice)."""
+    try:
+        seed = read_seed_file(path)
+        report = plan_seeding.seed_plans(lago_client(), seed)
+    except SeedFileError as exc:
+        _fail(f"{path} was not applied:\n  " + "\n  ".join(exc.problems))
+    except NotConnected as exc:
+        _fail(exc.message)
+    except LagoValidationError as exc:
+        fields = "; ".join(f"{k}: {', '.join(v)}" for k, v in exc.field_errors.items())
+        _fail(f"Lago refused {exc.request}: {exc.message} ({fields})")
+    except LagoError as exc:
+        _fail(f"{exc.message} {exc.hint}")
+    for kind, labels in (
+        ("created", report.created),
+        ("updated", report.updated),
+        ("unchanged", report.unchanged),
+    ):
+        for label in labels:
+            click.echo(f"  {kind:<10} {label}")
+    for warning in report.warnings:
+        click.echo(f"Warning: {warning}")
+    click.echo(f"Billable metrics and plans: {report.summary()}.")
+
+
+@lago_cli.command("import-customers")
+@click.option("--dry-run", is_flag=True, help="Print what would happen; change nothing.")
+@click.option(
+    "--user-id-key",
+    default="created_by_user_id",
+    show_default=True,
+    help="The tenant metadata key holding the user id older integrations keyed customers by.",
+)
+def import_customers(dry_run, user_id_key):
+    """Match Lago customers keyed by a user id to tenants, then re-key or map them (audited)."""
+    try:
+        client = lago_client()
+        matches = customer_import.plan_import(client, user_id_key)
+    except NotConnected as exc:
+        _fail(exc.message)
+    except LagoError as exc:
+        _fail(f"{exc.message} {exc.hint}")
+    counts: dict[str, int] = {}
+    failed = 0
+    for match in matches:
+        counts[match.action] = counts.get(match.action, 0) + 1
+        if match.action == "keyed":
+            continue
+        click.echo(f"  {match.describe()}")
+        if dry_run or match.action not in ("rekey", "map"):
+            continue
+        try:
+            customer_import.apply(client, match)
+        except LagoError as exc:
+            db.session.rollback()
+            failed += 1
+            click.echo(f"    failed: {exc.message} {exc.hint}".rstrip())
+            continue
+        db.session.commit()
+    order = ("rekey", "map", "keyed", "unmatched", "ambiguous", "conflict")
+    summary = ", ".join(f"{counts.get(action, 0)} {action}" for action in order)
+    tail = " (dry run: nothing changed)" if dry_run else (f", {failed} failed" if failed else "")
+    click.echo(f"Customers: {summary}{tail}.")
+    if failed:
+        sys.exit(1)
 
 
 @lago_cli.command("sync-customers")

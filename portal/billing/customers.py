@@ -34,7 +34,7 @@ def customer_payload(tenant: Tenant, connection: BillingConnection | None) -> di
         for key, value in sorted(extra.items())
     ]
     payload = {
-        "external_id": tenant.external_id,
+        "external_id": tenant.customer_external_id,
         "name": tenant.name,
         "email": tenant.billing_email,
         "timezone": billing_timezone(tenant.timezone),
@@ -106,7 +106,7 @@ def assign_first_plan(client: LagoClient, tenant: Tenant) -> None:
     try:
         subscription = client.create_subscription(
             {
-                "external_customer_id": tenant.external_id,
+                "external_customer_id": tenant.customer_external_id,
                 "external_id": subscription_external_id(tenant),
                 "plan_code": tenant.plan_to_assign,
             }

@@ -67,7 +67,7 @@ def _changed(before: dict | None, after, names) -> list[str]:
 def pull_subscriptions(tenant: Tenant, client: LagoClient, now: datetime) -> list[str]:
     """Write every subscription Lago lists for the tenant; returns what changed, in words."""
     subscriptions = client.list_subscriptions(
-        external_customer_id=tenant.external_id, statuses=LISTED_STATUSES
+        external_customer_id=tenant.customer_external_id, statuses=LISTED_STATUSES
     )
     before = {
         subscription.lago_id: _snapshot(
@@ -92,7 +92,7 @@ def reconcile_tenant(tenant: Tenant) -> Repair:
     repair = Repair(tenant.id, tenant.name)
     client = lago_client()
     try:
-        customer = client.get_customer(tenant.external_id)
+        customer = client.get_customer(tenant.customer_external_id)
     except LagoNotFound:
         mark_for_sync(tenant)
         repair.fixed.append("the Lago customer was missing: its sync is queued")
@@ -106,7 +106,7 @@ def reconcile_tenant(tenant: Tenant) -> Repair:
 
     since = (now - RECENT_INVOICES).date().isoformat()
     for invoice in client.list_invoices(
-        external_customer_id=tenant.external_id, params={"issuing_date_from": since}
+        external_customer_id=tenant.customer_external_id, params={"issuing_date_from": since}
     ):
         stored = db.session.scalar(sa.select(InvoiceMirror).filter_by(lago_id=invoice.lago_id))
         before = _snapshot(stored, INVOICE_FIELDS)
@@ -117,7 +117,9 @@ def reconcile_tenant(tenant: Tenant) -> Repair:
                 f"invoice {invoice.number or invoice.lago_id}: {', '.join(changed)}"
             )
 
-    active = [w for w in client.list_wallets(tenant.external_id) if w.status != "terminated"]
+    active = [
+        w for w in client.list_wallets(tenant.customer_external_id) if w.status != "terminated"
+    ]
     if active:
         mirror.update_wallet(tenant, active[0], now=now)
     account = dunning.refresh(tenant, now=now)

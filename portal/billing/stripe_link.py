@@ -69,7 +69,7 @@ def link(client: LagoClient, tenant: Tenant) -> BillingAccount | None:
     if account.stripe_linked_at is None:
         client.upsert_customer(
             {
-                "external_id": tenant.external_id,
+                "external_id": tenant.customer_external_id,
                 "billing_configuration": billing_configuration(stripe_id, current.provider_code),
             }
         )

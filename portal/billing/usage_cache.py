@@ -32,7 +32,7 @@ def refresh(tenant: Tenant, now: datetime | None = None, *, max_age: timedelta =
     subscription = current_subscription(tenant.id)
     if subscription is None:
         return False
-    usage = lago_client().get_current_usage(tenant.external_id, subscription.external_id)
+    usage = lago_client().get_current_usage(tenant.customer_external_id, subscription.external_id)
     if cached is None:
         cached = UsageSnapshot(tenant_id=tenant.id)
         db.session.add(cached)

@@ -331,10 +331,10 @@ def set_lago_default(tenant: Tenant, payment_method_id: str) -> bool:
     (otherwise Lago takes it from Stripe's `customer.updated`)."""
     try:
         client = lago_client()
-        for method in client.list_payment_methods(tenant.external_id):
+        for method in client.list_payment_methods(tenant.customer_external_id):
             if method.provider_method_id == payment_method_id:
                 if not method.is_default:
-                    client.set_default_payment_method(tenant.external_id, method.lago_id)
+                    client.set_default_payment_method(tenant.customer_external_id, method.lago_id)
                 return True
     except (NotConnected, LagoError):
         return False  # Stripe holds the default; Lago learns it from Stripe's webhook

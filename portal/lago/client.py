@@ -46,6 +46,7 @@ from portal.lago.types import (
     MrrPoint,
     NoUsageYet,
     Organization,
+    OverdueBalance,
     Page,
     PageMeta,
     PaymentMethod,
@@ -390,13 +391,30 @@ class LagoClient:
 
     # -- Instance and organization --------------------------------------------------------------
 
+    def _analytics(
+        self, path: str, key: str, parse: Callable[[Mapping[str, Any]], T], **filters: Any
+    ) -> list[T]:
+        params = {k: v for k, v in filters.items() if v is not None}
+        body = self.request("GET", path, params=params)
+        return [_parse(item, parse, key) for item in _member(body, key, list)]
+
     def get_mrr(self, *, currency: str | None = None, months: int | None = None) -> list[MrrPoint]:
         """GET /analytics/mrr: monthly recurring revenue per month (a premium feature in Lago)."""
-        params = {
-            k: v for k, v in {"currency": currency, "months": months}.items() if v is not None
-        }
-        body = self.request("GET", "/analytics/mrr", params=params)
-        return [_parse(item, MrrPoint.from_api, "mrrs") for item in _member(body, "mrrs", list)]
+        return self._analytics(
+            "/analytics/mrr", "mrrs", MrrPoint.from_api, currency=currency, months=months
+        )
+
+    def get_overdue_balances(
+        self, *, currency: str | None = None, months: int | None = None
+    ) -> list[OverdueBalance]:
+        """GET /analytics/overdue_balance: what overdue invoices still owe, per due month."""
+        return self._analytics(
+            "/analytics/overdue_balance",
+            "overdue_balances",
+            OverdueBalance.from_api,
+            currency=currency,
+            months=months,
+        )
 
     def health(self) -> Health:
         """GET /health (outside /api/v1): reachability and version, no key needed."""
@@ -440,6 +458,19 @@ class LagoClient:
         return self._all(
             "/billable_metrics", "billable_metrics", BillableMetric.from_api, per_page=per_page
         )
+
+    def create_billable_metric(self, payload: Mapping[str, Any]) -> BillableMetric:
+        """Create a billable metric from the fields of Lago's `billable_metric` object."""
+        body = _wrap("billable_metric", payload)
+        return self._one(
+            "POST", "/billable_metrics", "billable_metric", BillableMetric.from_api, body=body
+        )
+
+    def update_billable_metric(self, code: str, payload: Mapping[str, Any]) -> BillableMetric:
+        """Update a billable metric by code (Lago keeps how it counts once a plan charges it)."""
+        path = f"/billable_metrics/{segment(code)}"
+        body = _wrap("billable_metric", payload)
+        return self._one("PUT", path, "billable_metric", BillableMetric.from_api, body=body)
 
     # -- Customers ------------------------------------------------------------------------------
 

@@ -114,6 +114,27 @@ class MrrPoint:
 
 
 @dataclass(frozen=True, slots=True)
+class OverdueBalance:
+    """What overdue invoices of one due month still owe in one currency
+    (`GET /analytics/overdue_balance`)."""
+
+    month: datetime | None
+    amount_cents: int
+    currency: str | None
+    lago_invoice_ids: tuple[str, ...] = ()
+
+    @classmethod
+    def from_api(cls, data: Json) -> OverdueBalance:
+        """Build from one `overdue_balances` item."""
+        return cls(
+            month=to_datetime(data.get("month")),
+            amount_cents=to_cents_or_none(data.get("amount_cents")) or 0,
+            currency=to_str(data.get("currency")),
+            lago_invoice_ids=strings(data.get("lago_invoice_ids")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class MetricFilter:
     """A billable-metric filter: an event property and its allowed values."""
 

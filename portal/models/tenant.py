@@ -70,6 +70,9 @@ class Tenant(Timestamps, db.Model):
         "metadata", sa.JSON, nullable=False, default=dict, server_default=sa.text("'{}'")
     )
     lago_customer_id: Mapped[str | None] = mapped_column(sa.String(64))
+    # The external id of a Lago customer an older integration created (keyed by a user id) and
+    # that Lago cannot re-key because it has billing history; Pier then addresses it by this.
+    legacy_external_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
     # The plan a new organisation is given in Lago once its customer exists; cleared once given.
     plan_to_assign: Mapped[str | None] = mapped_column(sa.String(255))
     sync_state: Mapped[SyncState] = mapped_column(
@@ -85,6 +88,11 @@ class Tenant(Timestamps, db.Model):
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="tenant", cascade="all, delete-orphan"
     )
+
+    @property
+    def customer_external_id(self) -> str:
+        """The external id of the tenant's Lago customer: its own, unless mapped to a legacy one."""
+        return self.legacy_external_id or self.external_id
 
     def __repr__(self) -> str:
         return f"<Tenant {self.id} {self.name!r}>"

@@ -192,7 +192,7 @@ def preview(tenant: Tenant, summary: BillingSummary, target: Plan, now: datetime
     if _preview_refused(scope):
         return shown
     try:
-        lago = lago_client().preview_invoice(tenant.external_id, **ask)
+        lago = lago_client().preview_invoice(tenant.customer_external_id, **ask)
     except LagoPreviewUnavailable as refusal:
         _remember_refusal(refusal)
         return shown
@@ -345,7 +345,7 @@ def send(tenant: Tenant, operation: Operation) -> None:
     """POST /subscriptions with the same id and the new plan, audit, and pull the result."""
     params = operation.params
     payload = {
-        "external_customer_id": tenant.external_id,
+        "external_customer_id": tenant.customer_external_id,
         "external_id": params["external_id"],
         "plan_code": params["plan_code"],
     }

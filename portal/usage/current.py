@@ -178,7 +178,7 @@ def read_from_lago(tenant: Tenant) -> dict:
     client = lago_client()
     items = []
     for subscription in active_subscriptions(tenant):
-        usage = client.get_current_usage(tenant.external_id, subscription.external_id)
+        usage = client.get_current_usage(tenant.customer_external_id, subscription.external_id)
         plan = client.get_plan(subscription.plan_code)
         items.append(
             {

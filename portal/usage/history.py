@@ -67,7 +67,7 @@ def read_from_lago(tenant: Tenant, periods: int) -> list[dict]:
     if not subscriptions:
         return []
     page = lago_client().get_past_usage(
-        tenant.external_id, subscriptions[0].external_id, periods_count=periods
+        tenant.customer_external_id, subscriptions[0].external_id, periods_count=periods
     )
     return [usage.raw for usage in page.items]
 

@@ -41,7 +41,7 @@ def account_of(tenant: Tenant) -> BillingAccount | None:
 
 def find_wallet(client: LagoClient, tenant: Tenant) -> Wallet | None:
     """The tenant's active wallet in Lago, the mirrored one first."""
-    wallets = [w for w in client.list_wallets(tenant.external_id) if w.status == "active"]
+    wallets = [w for w in client.list_wallets(tenant.customer_external_id) if w.status == "active"]
     account = account_of(tenant)
     known = account.wallet_lago_id if account else None
     wallets.sort(key=lambda w: (w.lago_id != known, w.created_at is None, w.created_at))
@@ -52,7 +52,9 @@ def ensure_wallet(client: LagoClient, tenant: Tenant, currency: str) -> Wallet:
     """The tenant's wallet, opened (one credit per unit of `currency`) when there is none."""
     wallet = find_wallet(client, tenant)
     if wallet is None:
-        wallet = client.create_wallet(tenant.external_id, currency=currency, name=WALLET_NAME)
+        wallet = client.create_wallet(
+            tenant.customer_external_id, currency=currency, name=WALLET_NAME
+        )
     mirror.update_wallet(tenant, wallet)
     return wallet
 

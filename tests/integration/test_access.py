@@ -83,6 +83,8 @@ ADMIN = {
     "admin.plans_create",
     "admin.plan_edit",
     "admin.tenants",
+    "admin.tenants_export",
+    "admin.tenants_revenue",
     "admin.tenant_sync",
     "admin.tenant_detail",
     "admin.tenant_grant_credits",

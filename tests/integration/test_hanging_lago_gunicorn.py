@@ -28,7 +28,7 @@ ADMIN_PAGES = (
     "/admin/jobs",
     "/admin/audit",
 )
-LIVE_PARTS = ("/admin/plans/lago", "/admin/mrr", "/admin/health")
+LIVE_PARTS = ("/admin/plans/lago", "/admin/mrr", "/admin/health", "/admin/tenants/revenue")
 CUSTOMER_PAGES = ("/", "/team/", "/organisation/", "/account/")
 DEADLINE = 3.0  # PIER_LAGO_REQUEST_DEADLINE's default
 GUNICORN_TIMEOUT = "8"  # a worker held by one Lago call (10 s read timeout) would be killed

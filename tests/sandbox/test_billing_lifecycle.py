@@ -73,8 +73,19 @@ def test_trial_invoice_failure_overdue_then_retry_success(lago_standin, inbox):
 
     with lago_standin.client() as client:
         assert ok(client.get("/invoices", params={"payment_overdue": "true"}))["invoices"]
+        assert ok(client.get("/analytics/overdue_balance"))["overdue_balances"] == [
+            {
+                "month": "2030-01-01T00:00:00.000Z",
+                "amount_cents": invoice["total_amount_cents"],
+                "currency": "USD",
+                "lago_invoice_ids": [invoice["lago_id"]],
+            }
+        ]
+        euros = client.get("/analytics/overdue_balance", params={"currency": "EUR"})
+        assert ok(euros)["overdue_balances"] == []
         retried = client.post(f"/invoices/{invoice['lago_id']}/retry_payment")
         paid = ok(client.get(f"/invoices/{invoice['lago_id']}"))["invoice"]
+        assert ok(client.get("/analytics/overdue_balance"))["overdue_balances"] == []
     assert retried.status_code == 200
     assert paid["payment_status"] == "succeeded"
     assert paid["payment_overdue"] is False

@@ -178,3 +178,30 @@ def test_seeded_catalogue(lago_standin):
     assert [p["amount_cents"] for p in body["plans"]] == [9900, 2900, 900]
     assert [len(p["charges"]) for p in body["plans"]] == [3, 2, 1]
     assert lago_standin.seed() == {"billable_metrics": [], "plans": []}
+
+
+def test_metric_update_keeps_how_it_counts_once_a_plan_charges_it(lago_standin):
+    with lago_standin.client() as client:
+        metric = create_metric(client, "storage", aggregation_type="max_agg", field_name="gb")
+        free = client.put(
+            "/billable_metrics/storage",
+            json={"billable_metric": {"description": "GB stored", "field_name": "bytes"}},
+        )
+        assert free.status_code == 200, free.text
+        assert free.json()["billable_metric"]["field_name"] == "bytes"
+        assert free.json()["billable_metric"]["description"] == "GB stored"
+
+        charge = {"billable_metric_id": metric["lago_id"], "charge_model": "standard"}
+        plan = client.post("/plans", json={"plan": plan_body(charges=[charge])})
+        assert plan.status_code == 200, plan.text
+        kept = client.put(
+            "/billable_metrics/storage",
+            json={"billable_metric": {"name": "Disk", "aggregation_type": "sum_agg"}},
+        )
+        assert kept.status_code == 200, kept.text
+        updated = kept.json()["billable_metric"]
+        assert (updated["name"], updated["aggregation_type"]) == ("Disk", "max_agg")
+
+        assert (
+            client.put("/billable_metrics/ghost", json={"billable_metric": {}}).status_code == 404
+        )

@@ -9,13 +9,19 @@ from portal.models import BillingAccount, Tenant, WebhookEvent
 from portal.webhooks.handlers.refetch import note
 
 
+def named(external_customer_id: str) -> sa.ColumnElement[bool]:
+    """The tenant whose Lago customer has this external id (its own, or a legacy one)."""
+    return sa.or_(
+        Tenant.external_id == external_customer_id,
+        Tenant.legacy_external_id == external_customer_id,
+    )
+
+
 def by_external_id(event: WebhookEvent, external_customer_id: str | None) -> Tenant | None:
     """The tenant named by a Lago `external_customer_id` (None, with a note, if there is none)."""
     tenant = None
     if external_customer_id:
-        tenant = db.session.scalar(
-            sa.select(Tenant).where(Tenant.external_id == external_customer_id)
-        )
+        tenant = db.session.scalar(sa.select(Tenant).where(named(external_customer_id)))
     if tenant is None:
         note(event, f"No tenant is the Lago customer {external_customer_id!r}; nothing to update.")
     return tenant
@@ -39,7 +45,7 @@ def by_stripe_customer(
         )
     metadata = metadata or {}
     if tenant is None and metadata.get("customer_id"):
-        query = sa.select(Tenant).where(Tenant.external_id == metadata["customer_id"])
+        query = sa.select(Tenant).where(named(metadata["customer_id"]))
         tenant = db.session.scalar(query)
     if tenant is None and metadata.get("lago_customer_id"):
         query = sa.select(Tenant).where(Tenant.lago_customer_id == metadata["lago_customer_id"])

@@ -1,4 +1,4 @@
-"""Revenue analytics: `GET /analytics/mrr` (a premium feature in lago-api)."""
+"""Revenue analytics: `GET /analytics/mrr` (premium) and `GET /analytics/overdue_balance`."""
 
 from __future__ import annotations
 
@@ -62,3 +62,44 @@ def list_mrrs():
         raise errors.forbidden("feature_unavailable")
     rows = mrr_rows(standin, request.args.get("currency"), request.args.get("months"))
     return jsonify(mrrs=rows)
+
+
+def overdue_rows(standin: Standin, currency: str | None, months: Any) -> list[dict[str, Any]]:
+    """Analytics::OverdueBalance.find_all_by: per month of the due date and currency, what
+    overdue invoices still owe (total less paid; the stand-in's credit notes do not offset)."""
+    last = _month_start(standin.clock.now())
+    first = None
+    if months not in (None, ""):
+        count = ruby_to_i(months)
+        first = _add_months(last, -(0 if count <= 1 else count - 1))
+    groups: dict[tuple[datetime, str], dict[str, Any]] = {}
+    for invoice in standin.store.all("invoice", newest_first=False):
+        if not invoice.get("payment_overdue") or invoice["status"] == "deleted":
+            continue
+        due = parse_iso(invoice["payment_due_date"] + "T00:00:00Z")
+        month = _month_start(due)
+        if month > last or (first is not None and month < first):
+            continue
+        if currency and invoice["currency"] != currency.upper():
+            continue
+        paid = invoice["total_amount_cents"] if invoice["payment_status"] == "succeeded" else 0
+        row = groups.setdefault(
+            (month, invoice["currency"]),
+            {
+                "month": _month_iso(month),
+                "amount_cents": 0,
+                "currency": invoice["currency"],
+                "lago_invoice_ids": [],
+            },
+        )
+        row["amount_cents"] += invoice["total_amount_cents"] - paid
+        row["lago_invoice_ids"].append(invoice["id"])
+    return [groups[key] for key in sorted(groups)]
+
+
+@bp.get("/analytics/overdue_balance")
+def list_overdue_balances():
+    """Api::V1::Analytics::OverdueBalancesController#index (no licence needed)."""
+    standin = current()
+    rows = overdue_rows(standin, request.args.get("currency"), request.args.get("months"))
+    return jsonify(overdue_balances=rows)

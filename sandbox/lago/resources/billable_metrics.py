@@ -1,4 +1,4 @@
-"""Billable metrics: list, get and create (plans' charges point at them)."""
+"""Billable metrics: list, get, create and update (plans' charges point at them)."""
 
 from __future__ import annotations
 
@@ -118,10 +118,62 @@ def list_billable_metrics():
     )
 
 
-@bp.get("/billable_metrics/<code>")
-def get_billable_metric(code: str):
-    standin = current()
+def _get_or_404(standin: Standin, code: str) -> dict[str, Any]:
     metric = find(standin, code)
     if metric is None:
         raise errors.not_found("billable_metric")
+    return metric
+
+
+@bp.get("/billable_metrics/<code>")
+def get_billable_metric(code: str):
+    standin = current()
+    return jsonify(billable_metric=serialize(standin, _get_or_404(standin, code)))
+
+
+def update(standin: Standin, metric: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """BillableMetrics::UpdateService: name, description and filters always; the rest only
+    while no plan charges the metric (lago-api then keeps them without an error)."""
+    for name in ("name", "code"):
+        if name in params and blank(params[name]):
+            raise errors.single_validation_error("value_is_mandatory", name)
+    aggregation = params.get("aggregation_type")
+    if aggregation is not None and aggregation not in AGGREGATIONS:
+        raise errors.single_validation_error("value_is_invalid", "aggregation_type")
+    metric = dict(metric)
+    for name in ("name", "description"):
+        if name in params:
+            metric[name] = params[name]
+    if params.get("filters") is not None:
+        metric["filters"] = [
+            {"key": f["key"], "values": list(f.get("values") or [])} for f in params["filters"]
+        ]
+    attached = standin.store.all(
+        "plan",
+        where=lambda p: any(c["billable_metric_id"] == metric["id"] for c in p.get("charges", [])),
+    )
+    if not attached:
+        if "code" in params and params["code"] != metric["code"] and find(standin, params["code"]):
+            raise errors.single_validation_error("value_already_exist", "code")
+        for name in (
+            "code",
+            "aggregation_type",
+            "weighted_interval",
+            "field_name",
+            "recurring",
+            "rounding_function",
+            "rounding_precision",
+            "expression",
+        ):
+            if name in params:
+                metric[name] = params[name]
+    metric = standin.store.save(KIND, metric, key=metric["code"])
+    standin.webhooks.emit("billable_metric.updated", serialize(standin, metric))
+    return metric
+
+
+@bp.put("/billable_metrics/<code>")
+def update_billable_metric(code: str):
+    standin = current()
+    metric = update(standin, _get_or_404(standin, code), require("billable_metric"))
     return jsonify(billable_metric=serialize(standin, metric))
