@@ -1,14 +1,14 @@
 """A tenant may keep the Lago customer an older integration keyed by a user id.
 
-Revision ID: 0015_legacy_customer_keys
-Revises: 0014_usage_alerts
+Revision ID: 0016_legacy_customer_keys
+Revises: 0015_operation_request_ids
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015_legacy_customer_keys"
-down_revision = "0014_usage_alerts"
+revision = "0016_legacy_customer_keys"
+down_revision = "0015_operation_request_ids"
 branch_labels = None
 depends_on = None
 
