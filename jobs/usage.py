@@ -12,7 +12,7 @@ from portal.billing.connection import NotConnected
 from portal.extensions import db
 from portal.lago import LagoError
 from portal.models import Tenant, UsageAlert
-from portal.usage import alerts, current
+from portal.usage import alerts, current, lago_alerts
 
 log = logging.getLogger(__name__)
 
@@ -55,15 +55,24 @@ def _refresh_usage(tenant_id: int) -> None:
     db.session.commit()
 
 
+def _hand_over(tenant: Tenant) -> None:
+    """Give Lago the alerts it could not take before (it was down, or a subscription is new)."""
+    for alert in alerts.for_tenant(tenant):
+        lago_alerts.hand_to_lago(tenant, alert)
+    db.session.commit()
+
+
 @in_app_context
 def check_usage_alerts() -> int:
-    """Evaluate every tenant's usage alerts; returns how many levels were newly reached."""
+    """Evaluate the usage alerts Lago does not evaluate; returns how many levels were newly
+    reached."""
     tenant_ids = db.session.scalars(sa.select(UsageAlert.tenant_id).distinct()).all()
     announced = 0
     for tenant_id in tenant_ids:
         tenant = db.session.get(Tenant, tenant_id)
         if tenant is None:
             continue
+        _hand_over(tenant)
         try:
             usage = current.current_usage(tenant, fresh=True)
         except NotConnected:

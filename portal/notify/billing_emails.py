@@ -17,7 +17,7 @@ from portal.billing import dunning, mirror, trials
 from portal.billing.connection import NotConnected
 from portal.extensions import db
 from portal.lago import LagoError
-from portal.models import DunningState, InvoiceMirror, SubscriptionMirror, Tenant
+from portal.models import DunningState, InvoiceMirror, SubscriptionMirror, Tenant, UsageAlert
 from portal.notify import formatting, notices
 from portal.notify.emails import Delivery, recipients_for, send_once
 
@@ -168,10 +168,32 @@ def trial_ending(subscription_lago_id: str, ends_at: str) -> Outgoing | None:
     )
 
 
+def usage_alert(alert_id: int, period: str, level: int) -> Outgoing | None:
+    """One email per alert, period and level, while the alert exists and its notice is stored
+    (the same key as the notice, so Pier's own job and Lago's webhook send it once)."""
+    from portal.usage import alerts
+
+    alert = db.session.get(UsageAlert, alert_id)
+    key = alerts.notice_key(alert_id, period, level)
+    notice = notices.find(key)
+    if alert is None or notice is None:
+        return None
+    tenant = db.session.get(Tenant, alert.tenant_id)
+    words = notice.title.split(": ", 1)[-1]
+    return Outgoing(
+        key,
+        tenant,
+        "usage_alert",
+        f"Usage alert: {notice.title}",
+        {"level": level, "words": words},
+    )
+
+
 KINDS: dict[str, Callable[..., Outgoing | None]] = {
     "payment_failed": payment_failed,
     "invoice_overdue": invoice_overdue,
     "account_suspended": account_suspended,
     "all_set": all_set,
     "trial_ending": trial_ending,
+    "usage_alert": usage_alert,
 }

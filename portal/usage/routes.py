@@ -17,7 +17,7 @@ from portal.extensions import db
 from portal.htmx import redirect_to, render_page
 from portal.lago import LagoError, LagoUnavailable
 from portal.models import Plan
-from portal.usage import alerts, bp, current, history
+from portal.usage import alerts, bp, current, history, lago_alerts
 from portal.usage.forms import AMOUNT, AlertForm
 
 CURRENT = "usage-current"
@@ -90,7 +90,9 @@ def add_alert():
         return _page(status=422, form=form)
     choices = {choice.value: choice.label for choice in form.metric.choices}
     metric = (form.metric.data, choices[form.metric.data]) if form.metric.data else None
-    alerts.add(g.tenant, current_user.id, metric, form.target.data)
+    alert = alerts.add(g.tenant, current_user.id, metric, form.target.data)
+    db.session.flush()
+    lago_alerts.hand_to_lago(g.tenant, alert)
     db.session.commit()
     flash("Alert saved: you will hear at 50, 80 and 100 %.", "success")
     return redirect_to("usage.index")
@@ -102,8 +104,11 @@ def delete_alert(alert_id: int):
     """Stop an alert (another tenant's is not found)."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    if not alerts.remove(g.tenant, alert_id):
+    alert = alerts.find(g.tenant, alert_id)
+    if alert is None:
         abort(404)
+    lago_alerts.take_back(alert)
+    alerts.remove(g.tenant, alert_id)
     db.session.commit()
     flash("Alert removed.", "success")
     return redirect_to("usage.index")
