@@ -58,9 +58,9 @@ def _refresh_usage(tenant_id: int) -> None:
 
 
 def _hand_over(tenant: Tenant) -> None:
-    """Give Lago the alerts it could not take before (it was down, or a subscription is new)."""
-    for alert in alerts.for_tenant(tenant):
-        lago_alerts.hand_to_lago(tenant, alert)
+    """Give Lago the alerts it could not take before (it was down, or a subscription is new),
+    or take them back from a Lago that does not evaluate them."""
+    lago_alerts.keep_with_lago(tenant, alerts.for_tenant(tenant))
     db.session.commit()
 
 

@@ -646,6 +646,11 @@ class LagoClient:
         body = self.request("POST", path, body={"alert": dict(alert)})
         return _parse(_member(body, "alert"), SubscriptionAlert.from_api, "alert")
 
+    def get_subscription_alert(self, external_subscription_id: str, code: str) -> SubscriptionAlert:
+        """One of the subscription's alerts, with when Lago last evaluated it."""
+        path = f"/subscriptions/{segment(external_subscription_id)}/alerts/{segment(code)}"
+        return self._one("GET", path, "alert", SubscriptionAlert.from_api)
+
     def delete_subscription_alert(
         self, external_subscription_id: str, code: str
     ) -> SubscriptionAlert:

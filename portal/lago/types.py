@@ -704,6 +704,7 @@ class SubscriptionAlert:
     alert_type: str
     external_subscription_id: str | None
     thresholds: tuple[AlertThreshold, ...] = ()
+    last_processed_at: datetime | None = None  # None until Lago first evaluated it
     raw: dict[str, Any] = _raw()
 
     @classmethod
@@ -714,6 +715,7 @@ class SubscriptionAlert:
             code=str(data["code"]),
             alert_type=str(data.get("alert_type") or ""),
             external_subscription_id=to_str(data.get("external_subscription_id")),
+            last_processed_at=to_datetime(data.get("last_processed_at")),
             thresholds=tuple(AlertThreshold.from_api(t) for t in objects(data.get("thresholds"))),
             raw=dict(data),
         )

@@ -6,11 +6,18 @@ webhook announces the levels. A Lago without the API (403, 404 or 405 on it) is 
 the connection, and Pier's own job evaluates the alerts instead. The alert is Pier's record
 either way: when Lago cannot take it now (down, slow, or it refuses this one), Pier's job
 evaluates it on the subscriptions Lago does not hold it for.
+
+Lago only evaluates alerts with a premium licence: a free Lago stores them and never looks at
+them again (its `last_processed_at` stays null, where a licensed one fills it within a minute
+of the creation). Pier's job checks one alert once it is `EVALUATION_GRACE` old; a Lago that has
+not evaluated it is remembered as not evaluating alerts, its copies are deleted, and Pier's job
+takes them all over. A Lago seen evaluating is not asked again for a day.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -24,13 +31,16 @@ from portal.lago import (
     LagoNotFound,
     LagoValidationError,
 )
-from portal.models import Tenant, UsageAlert
+from portal.models import Tenant, UsageAlert, utcnow
 from portal.usage.alerts import LEVELS, describe
+from portal.usage.cache import remembered
 from portal.usage.current import active_subscriptions
 
 log = logging.getLogger(__name__)
 
 CODE_PREFIX = "pier_alert_"
+EVALUATION_GRACE = timedelta(minutes=10)
+EVALUATING_SECONDS = 86400
 AMOUNT = "current_usage_amount"
 UNITS = "billable_metric_current_usage_units"
 
@@ -105,6 +115,40 @@ def hand_to_lago(tenant: Tenant, alert: UsageAlert) -> list[str]:
         held.append(subscription.external_id)
     alert.lago_subscriptions = held or None
     return held
+
+
+def lago_is_evaluating(alert: UsageAlert, now: datetime | None = None) -> bool | None:
+    """Whether Lago has evaluated this alert it holds: None while it is too young to tell (or
+    Lago cannot be asked), else True or False."""
+    now = now or utcnow()
+    if not alert.lago_subscriptions or now - alert.created_at < EVALUATION_GRACE:
+        return None
+    if remembered(("lago-evaluates-alerts",), EVALUATING_SECONDS, lambda: False):
+        return True
+    try:
+        held = lago_client().get_subscription_alert(alert.lago_subscriptions[0], alert.lago_code)
+    except LagoNotFound:
+        return None  # the subscription or its copy is gone: handed over again later
+    except (LagoError, NotConnected):
+        return None
+    if held.last_processed_at is None:
+        return False
+    remembered(("lago-evaluates-alerts",), EVALUATING_SECONDS, lambda: True, fresh=True)
+    return True
+
+
+def keep_with_lago(tenant: Tenant, alerts: list[UsageAlert]) -> None:
+    """Hand each alert to Lago where it can take it, and take them all back from a Lago that
+    does not evaluate them. The caller commits."""
+    for alert in alerts:
+        if lago_evaluates() and lago_is_evaluating(alert) is False:
+            log.warning("Lago stores usage alerts but does not evaluate them (no licence?)")
+            _remember(False)
+        if lago_evaluates():
+            hand_to_lago(tenant, alert)
+        elif alert.lago_subscriptions:
+            take_back(alert)
+            alert.lago_subscriptions = None
 
 
 def take_back(alert: UsageAlert) -> None:

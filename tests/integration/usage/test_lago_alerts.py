@@ -4,8 +4,11 @@ customer's, and falls back to its own job on a Lago without the API."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import httpx
 import sqlalchemy as sa
+import time_machine
 
 from jobs.runtime import use_app
 from jobs.usage import check_usage_alerts
@@ -200,3 +203,33 @@ def test_with_lago_down_the_webhook_uses_the_mirrored_period(
     with app.app_context():
         keys = set(db.session.scalars(sa.select(Notice.key)))
     assert keys == {f"usage_alert:{alert.id}:{SUBSCRIPTION}:2030-01-10:{n}" for n in (50, 80, 100)}
+
+
+def test_a_lago_that_stores_alerts_but_never_evaluates_them_is_found_out(
+    app, client_as, connected, lago_settings
+):
+    # A free Lago: the alerts API answers, but without a licence nothing evaluates them.
+    owner = client_as("owner")
+    assert _add(owner, "seats", "4").status_code == 303
+    alert = _alert(app)
+    assert alert.lago_subscriptions == [SUBSCRIPTION]
+    send_calls(connected, "s", 2, code="seats")
+    use_app(app)
+    assert check_usage_alerts() == 0  # too early to tell: Lago may still evaluate it
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=11), tick=False):
+        assert check_usage_alerts() == 1  # taken back: Pier's job announces 50 %
+    assert _alert(app).lago_subscriptions is None
+    assert _lago_alerts_known(app) is False
+    assert _lago_alert(connected, alert.lago_code).status_code == 404
+    assert _notices(app) == TITLES[:1]
+
+
+def test_a_lago_that_evaluates_alerts_keeps_them(app, client_as, connected, lago_settings):
+    lago_settings(premium=True)
+    _add(client_as("owner"), "seats", "4")
+    use_app(app)
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=11), tick=False):
+        assert check_usage_alerts() == 0
+        assert check_usage_alerts() == 0  # and again: Lago still holds them
+    assert _alert(app).lago_subscriptions == [SUBSCRIPTION]
+    assert _lago_alerts_known(app) is True
