@@ -46,16 +46,12 @@ class Comparison:
     amount_cents: int
     last_day: int  # the day of the last period compared with (its last when it was shorter)
     last_days: int | None
-    last_amount_cents: int
+    last_amount_cents: int | None  # None: Pier did not read usage on that day
     currency: str
 
     @property
     def last_was_shorter(self) -> bool:
         return self.last_day < self.day
-
-    @property
-    def change_cents(self) -> int:
-        return self.amount_cents - self.last_amount_cents
 
 
 def record(tenant: Tenant, sub: SubscriptionUsage, at: datetime, zone: str) -> None:
@@ -102,43 +98,34 @@ def record_all(tenant: Tenant, usage: CurrentUsage, zone: str) -> None:
 
 def compare(tenant: Tenant, sub: SubscriptionUsage, at: datetime, zone: str) -> Comparison | None:
     """This period at `at` against the last period Pier recorded at the same day (its last
-    day when it was shorter), or None when Pier has no reading of that day."""
+    day when it was shorter; `last_amount_cents` None when Pier did not read usage that day),
+    or None when Pier recorded no earlier period."""
     if not sub.started or sub.from_datetime is None or sub.to_datetime is None:
         return None
+    mine = (
+        UsageDay.tenant_id == tenant.id,
+        UsageDay.external_subscription_id == sub.external_id,
+    )
     last_start = db.session.scalar(
         sa.select(sa.func.max(UsageDay.period_start)).where(
-            UsageDay.tenant_id == tenant.id,
-            UsageDay.external_subscription_id == sub.external_id,
-            UsageDay.period_start < sub.from_datetime,
+            *mine, UsageDay.period_start < sub.from_datetime
         )
     )
     if last_start is None:
         return None
+    last = (*mine, UsageDay.period_start == last_start)
+    last_end = db.session.scalar(sa.select(sa.func.max(UsageDay.period_end)).where(*last))
+    last_days = days_in(last_start, last_end, zone) if last_end else None
     day = day_of(sub.from_datetime, at, zone)
-    rows = db.session.scalars(
-        sa.select(UsageDay)
-        .where(
-            UsageDay.tenant_id == tenant.id,
-            UsageDay.external_subscription_id == sub.external_id,
-            UsageDay.period_start == last_start,
-            UsageDay.day <= day,
-        )
-        .order_by(UsageDay.day.desc())
-    ).all()
-    if not rows:
-        return None
-    last_end = next((r.period_end for r in rows if r.period_end is not None), None)
-    last_days = days_in(rows[0].period_start, last_end, zone) if last_end else None
     wanted = min(day, last_days) if last_days else day
-    found = next((r for r in rows if r.day <= wanted), None)
-    if found is None or found.day != wanted:
-        return None  # no reading of that day: a figure from another day would mislead
+    # Only that day's reading: a figure from another day would mislead.
+    found = db.session.scalar(sa.select(UsageDay).where(*last, UsageDay.day == wanted))
     return Comparison(
         day=day,
         days=days_in(sub.from_datetime, sub.to_datetime, zone),
         amount_cents=sub.amount_cents,
-        last_day=found.day,
+        last_day=wanted,
         last_days=last_days,
-        last_amount_cents=found.amount_cents,
-        currency=found.currency,
+        last_amount_cents=found.amount_cents if found else None,
+        currency=found.currency if found else sub.currency,
     )

@@ -54,7 +54,7 @@ def test_a_shorter_period_compares_day_by_day_and_a_longer_one_with_its_last_day
 ):
     send_calls(connected, "jan-a", 3, code="seats")  # $15
     first = _read(client_as, connected, "2030-01-28T12:00:00+00:00")
-    assert "No figure from last period" in first  # nothing recorded before January
+    assert "usage-compare" not in first  # no earlier period to compare with
     send_calls(connected, "jan-b", 1, code="seats")  # $20 by 31 January
     _read(client_as, connected, "2030-01-31T18:00:00+00:00")
 
@@ -90,7 +90,7 @@ def test_a_day_pier_did_not_read_last_period_is_not_guessed(app, client_as, conn
     _read(client_as, connected, "2030-01-20T12:00:00+00:00")
     html = _read(client_as, connected, "2030-02-15T12:00:00+00:00")  # no reading on 15 January
     assert _comparison(html) is None
-    assert "No figure from last period at this day" in html
+    assert "Day 15 of 28: no figure from day 15 of last period" in html
 
 
 def test_the_hourly_job_records_every_subscribed_tenant(app, subscribed, connected):
