@@ -357,7 +357,9 @@ def process_subscription(standin: Standin, sub: dict[str, Any]) -> list[dict[str
 
 
 def after_events(standin: Standin, external_subscription_ids: set[str]) -> None:
-    """Subscription activity from new events (TrackSubscriptionActivityService)."""
+    """Subscription activity from new events (TrackSubscriptionActivityService: premium only)."""
+    if not standin.config.premium:
+        return
     for external_id in sorted(external_subscription_ids):
         sub = subscriptions.find_active(standin, external_id)
         if sub is not None:
