@@ -30,6 +30,7 @@ class MetricUsage:
     units: Decimal
     amount_cents: int
     included: Decimal | None  # units the plan gives free, when it does
+    projected_units: Decimal | None = None  # Lago's projection to the period's end
 
     @property
     def left(self) -> Decimal | None:
@@ -166,6 +167,9 @@ def describe(
                 included_units(charges[item.billable_metric_code])
                 if item.billable_metric_code in charges
                 else None
+            ),
+            projected_units=(
+                projected.projected_units.get(item.billable_metric_code) if projected else None
             ),
         )
         for item in usage.charges_usage

@@ -110,6 +110,9 @@ def test_lago_s_projection_is_shown_where_lago_offers_it(client_as, connected, l
     # Lago keeps a recurring metric's units to the end; API calls stay within the free ones.
     assert projection.groups()[:2] == ("lago", "$10.00")
     assert "the billing system's projection" in projection.group(3)
+    # Per metric, Lago's projected units: 150 calls on day 8 of 22 make 412.5 by the end.
+    assert _row(html, "api_calls") == ["API calls", "150", "412.5", "100,000", "99,850", "$0.00"]
+    assert _row(html, "seats")[:3] == ["Seats", "2", "2"]
 
 
 def test_without_lago_s_projection_pier_s_estimate_is_labelled(
