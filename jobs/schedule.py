@@ -12,4 +12,5 @@ SCHEDULE = (
     (dunning.suspend_overdue_accounts, "default", 3600),
     (reconcile.reconcile_all, "default", 3600),
     (usage.check_usage_alerts, "default", 900),
+    (usage.record_usage_days, "default", 3600),
 )

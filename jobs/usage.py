@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import sqlalchemy as sa
 
@@ -11,8 +12,9 @@ from portal.billing import usage_cache, usage_outbox
 from portal.billing.connection import NotConnected
 from portal.extensions import db
 from portal.lago import LagoError
-from portal.models import Tenant, UsageAlert
-from portal.usage import alerts, current
+from portal.models import SubscriptionMirror, Tenant, UsageAlert
+from portal.usage import alerts, compare, current, lago_alerts
+from portal.usage.current import CurrentUsage
 
 log = logging.getLogger(__name__)
 
@@ -55,22 +57,57 @@ def _refresh_usage(tenant_id: int) -> None:
     db.session.commit()
 
 
-@in_app_context
-def check_usage_alerts() -> int:
-    """Evaluate every tenant's usage alerts; returns how many levels were newly reached."""
-    tenant_ids = db.session.scalars(sa.select(UsageAlert.tenant_id).distinct()).all()
-    announced = 0
+def _hand_over(tenant: Tenant) -> None:
+    """Give Lago the alerts it could not take before (it was down, or a subscription is new),
+    or take them back from a Lago that does not evaluate them."""
+    lago_alerts.keep_with_lago(tenant, alerts.for_tenant(tenant))
+    db.session.commit()
+
+
+def _usage_of(tenant_ids, *, fresh: bool, before=None) -> Iterator[tuple[Tenant, CurrentUsage]]:
+    """Each tenant's current usage, read from Lago (`before` runs first for each tenant); a
+    tenant Lago does not answer for is skipped, and nothing is read when Pier is not
+    connected."""
     for tenant_id in tenant_ids:
         tenant = db.session.get(Tenant, tenant_id)
         if tenant is None:
             continue
+        if before is not None:
+            before(tenant)
         try:
-            usage = current.current_usage(tenant, fresh=True)
+            usage = current.current_usage(tenant, fresh=fresh)
         except NotConnected:
-            return announced
+            return
         except LagoError as error:
             log.warning("usage of tenant %s not read: %s", tenant_id, error)
             db.session.rollback()
             continue
-        announced += alerts.notify(tenant, usage)
-    return announced
+        compare.record_all(tenant, usage, compare.zone_of(tenant))
+        yield tenant, usage
+
+
+@in_app_context
+def check_usage_alerts() -> int:
+    """Evaluate the usage alerts Lago does not evaluate; returns how many levels were newly
+    reached."""
+    tenant_ids = db.session.scalars(sa.select(UsageAlert.tenant_id).distinct()).all()
+    return sum(
+        alerts.notify(tenant, usage)
+        for tenant, usage in _usage_of(tenant_ids, fresh=True, before=_hand_over)
+    )
+
+
+@in_app_context
+def record_usage_days() -> int:
+    """Record each subscribed tenant's usage amount for today (the last period's figures at
+    the same day are what the usage page compares with); returns how many tenants."""
+    tenant_ids = db.session.scalars(
+        sa.select(SubscriptionMirror.tenant_id)
+        .where(SubscriptionMirror.status == "active")
+        .distinct()
+    ).all()
+    recorded = 0
+    for _tenant, _usage in _usage_of(tenant_ids, fresh=False):
+        db.session.commit()
+        recorded += 1
+    return recorded

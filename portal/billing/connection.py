@@ -207,6 +207,8 @@ def save_connection(data: ConnectionInput, report: TestReport) -> BillingConnect
         connection.organization_timezone = organization.timezone
         if not connection.default_currency and organization.default_currency:
             connection.default_currency = organization.default_currency
+    if connection.lago_version != report.lago_version:
+        connection.lago_alerts = None  # another Lago (or version): ask about alerts again
     connection.lago_version = report.lago_version
     now = utcnow()
     connection.last_tested_at = now

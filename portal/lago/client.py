@@ -51,7 +51,9 @@ from portal.lago.types import (
     PageMeta,
     PaymentMethod,
     Plan,
+    ProjectedUsage,
     Subscription,
+    SubscriptionAlert,
     Wallet,
     WalletTransaction,
     WebhookEndpoint,
@@ -684,6 +686,45 @@ class LagoClient:
             if error.code != "no_active_subscription":
                 raise
             return NoUsageYet(external_customer_id, external_subscription_id)
+
+    def get_projected_usage(
+        self, external_customer_id: str, external_subscription_id: str
+    ) -> ProjectedUsage | NoUsageYet:
+        """Lago's projection of the current period to its end. Raises `LagoForbidden`
+        (403 `projected_usage_not_enabled`) unless the organization has that premium
+        integration; `NoUsageYet` as for `get_current_usage`."""
+        path = f"/customers/{segment(external_customer_id)}/projected_usage"
+        params = {"external_subscription_id": external_subscription_id}
+        try:
+            return self._one(
+                "GET", path, "customer_projected_usage", ProjectedUsage.from_api, params=params
+            )
+        except LagoNotAllowed as error:
+            if error.code != "no_active_subscription":
+                raise
+            return NoUsageYet(external_customer_id, external_subscription_id)
+
+    def create_subscription_alert(
+        self, external_subscription_id: str, alert: Mapping[str, Any]
+    ) -> SubscriptionAlert:
+        """A usage alert Lago evaluates on the subscription's current usage (`alert_type`,
+        `code`, `thresholds`, and `billable_metric_code` for a metric). Not retried: a repeat
+        answers 422 `value_already_exist` on the code."""
+        path = f"/subscriptions/{segment(external_subscription_id)}/alerts"
+        body = self.request("POST", path, body={"alert": dict(alert)})
+        return _parse(_member(body, "alert"), SubscriptionAlert.from_api, "alert")
+
+    def get_subscription_alert(self, external_subscription_id: str, code: str) -> SubscriptionAlert:
+        """One of the subscription's alerts, with when Lago last evaluated it."""
+        path = f"/subscriptions/{segment(external_subscription_id)}/alerts/{segment(code)}"
+        return self._one("GET", path, "alert", SubscriptionAlert.from_api)
+
+    def delete_subscription_alert(
+        self, external_subscription_id: str, code: str
+    ) -> SubscriptionAlert:
+        """Stop one of the subscription's alerts (404 `alert_not_found` when it is gone)."""
+        path = f"/subscriptions/{segment(external_subscription_id)}/alerts/{segment(code)}"
+        return self._one("DELETE", path, "alert", SubscriptionAlert.from_api)
 
     def send_events(self, events: Sequence[Mapping[str, Any]]) -> None:
         """POST /events/batch: up to 100 usage events, stored all or none.

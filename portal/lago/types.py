@@ -674,6 +674,111 @@ class NoUsageYet:
 
 
 @dataclass(frozen=True, slots=True)
+class ProjectedUsage:
+    """Lago's own projection of the current period of one subscription (`projected_usage`)."""
+
+    usage: CustomerUsage
+    projected_amount_cents: int
+    projected_units: dict[str, Decimal] = _dict()  # metric code -> units at the period's end
+    raw: dict[str, Any] = _raw()
+
+    @classmethod
+    def from_api(cls, data: Json) -> ProjectedUsage:
+        """Build from a `customer_projected_usage` object."""
+        units: dict[str, Decimal] = {}
+        for charge in objects(data.get("charges_usage")):
+            code = str(mapping(charge.get("billable_metric")).get("code") or "")
+            units[code] = units.get(code, Decimal(0)) + (
+                to_decimal(charge.get("projected_units")) or Decimal(0)
+            )
+        return cls(
+            usage=CustomerUsage.from_api(data),
+            projected_amount_cents=to_cents(data.get("projected_amount_cents") or 0),
+            projected_units=units,
+            raw=dict(data),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AlertThreshold:
+    """One threshold of a usage alert."""
+
+    value: Decimal
+    code: str | None = None
+    recurring: bool = False
+
+    @classmethod
+    def from_api(cls, data: Json) -> AlertThreshold:
+        return cls(
+            value=to_decimal(data.get("value")) or Decimal(0),
+            code=to_str(data.get("code")),
+            recurring=to_bool(data.get("recurring")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionAlert:
+    """A usage alert Lago evaluates for one subscription."""
+
+    lago_id: str
+    code: str
+    alert_type: str
+    external_subscription_id: str | None
+    thresholds: tuple[AlertThreshold, ...] = ()
+    last_processed_at: datetime | None = None  # None until Lago first evaluated it
+    raw: dict[str, Any] = _raw()
+
+    @classmethod
+    def from_api(cls, data: Json) -> SubscriptionAlert:
+        """Build from an `alert` object."""
+        return cls(
+            lago_id=str(data["lago_id"]),
+            code=str(data["code"]),
+            alert_type=str(data.get("alert_type") or ""),
+            external_subscription_id=to_str(data.get("external_subscription_id")),
+            last_processed_at=to_datetime(data.get("last_processed_at")),
+            thresholds=tuple(AlertThreshold.from_api(t) for t in objects(data.get("thresholds"))),
+            raw=dict(data),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TriggeredAlert:
+    """An `alert.triggered` webhook: the thresholds one alert's value went past."""
+
+    lago_id: str
+    alert_code: str
+    alert_type: str
+    external_subscription_id: str | None
+    external_customer_id: str | None
+    current_value: Decimal
+    crossed_thresholds: tuple[AlertThreshold, ...]
+    triggered_at: datetime | None
+    raw: dict[str, Any] = _raw()
+
+    @classmethod
+    def from_api(cls, data: Json) -> TriggeredAlert:
+        """Build from a `triggered_alert` object (values may be numbers or decimal strings)."""
+        return cls(
+            lago_id=str(data["lago_id"]),
+            alert_code=str(data.get("alert_code") or ""),
+            alert_type=str(data.get("alert_type") or ""),
+            external_subscription_id=to_str(
+                data.get("external_subscription_id") or data.get("subscription_external_id")
+            ),
+            external_customer_id=to_str(
+                data.get("external_customer_id") or data.get("customer_external_id")
+            ),
+            current_value=to_decimal(data.get("current_value")) or Decimal(0),
+            crossed_thresholds=tuple(
+                AlertThreshold.from_api(t) for t in objects(data.get("crossed_thresholds"))
+            ),
+            triggered_at=to_datetime(data.get("triggered_at")),
+            raw=dict(data),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class PreviewFee:
     """One fee of a previewed invoice (a base fee or a usage charge)."""
 

@@ -18,7 +18,7 @@ from portal.models.mirror import (
 from portal.models.operation import Operation, OperationState
 from portal.models.payments import Card, CardSetup, StripeSettings
 from portal.models.tenant import Invitation, Membership, Role, SyncState, Tenant
-from portal.models.usage import UsageAlert
+from portal.models.usage import UsageAlert, UsageDay
 from portal.models.user import User, UserSession
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "UsageEvent",
     "UsageSnapshot",
     "UsageAlert",
+    "UsageDay",
     "BillingAccount",
     "Card",
     "CardSetup",

@@ -89,6 +89,10 @@ class BillingConnection(Timestamps, db.Model):
         sa.String(10), nullable=False, default="generate"
     )
 
+    # Whether this Lago has the subscription alerts API: None until Pier first tries it,
+    # False after a 403, 404 or 405 (Pier's job evaluates usage alerts instead).
+    lago_alerts: Mapped[bool | None] = mapped_column(sa.Boolean)
+
     connected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_tested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_plan_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -19,7 +19,7 @@ from portal.cards import expiry
 from portal.cards.services import label
 from portal.extensions import db
 from portal.lago import LagoError
-from portal.models import DunningState, InvoiceMirror, SubscriptionMirror, Tenant
+from portal.models import DunningState, InvoiceMirror, SubscriptionMirror, Tenant, UsageAlert
 from portal.notify import formatting, notices
 from portal.notify.emails import Delivery, recipients_for, send_once
 
@@ -214,6 +214,27 @@ def trial_ending(subscription_lago_id: str, ends_at: str) -> Outgoing | None:
     )
 
 
+def usage_alert(alert_id: int, period: str, level: int) -> Outgoing | None:
+    """One email per alert, period and level, while the alert exists and its notice is stored
+    (the same key as the notice, so Pier's own job and Lago's webhook send it once)."""
+    from portal.usage import alerts
+
+    alert = db.session.get(UsageAlert, alert_id)
+    key = alerts.notice_key(alert_id, period, level)
+    notice = notices.find(key)
+    if alert is None or notice is None:
+        return None
+    tenant = db.session.get(Tenant, alert.tenant_id)
+    words = notice.title.split(": ", 1)[-1]
+    return Outgoing(
+        key,
+        tenant,
+        "usage_alert",
+        f"Usage alert: {notice.title}",
+        {"level": level, "words": words},
+    )
+
+
 KINDS: dict[str, Callable[..., Outgoing | None]] = {
     "payment_failed": payment_failed,
     "payment_action": payment_action,
@@ -222,6 +243,7 @@ KINDS: dict[str, Callable[..., Outgoing | None]] = {
     "account_suspended": account_suspended,
     "all_set": all_set,
     "trial_ending": trial_ending,
+    "usage_alert": usage_alert,
 }
 #: Emails that ask Lago or Stripe before they go, and go on the job's last try without them.
 ASKS_OUTSIDE = ("payment_failed", "card_expiring")

@@ -1,9 +1,13 @@
-"""Usage alerts evaluated by Pier on the usage it reads from Lago: at 50, 80 and 100 % of a
-customer's target, an in-app notice and an email, each once per alert, level and period."""
+"""Usage alerts a customer sets: at 50, 80 and 100 % of the target, an in-app notice and an
+email, each once per alert, level and period. Lago evaluates an alert on the subscriptions that
+hold its copy (`portal.usage.lago_alerts`, announced by its `alert.triggered` webhook); Pier's
+job evaluates the rest on the usage it reads from Lago. Both announce through `announce`, keyed
+the same way, so a level is told once whoever saw it first."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -54,9 +58,14 @@ def add(
     return alert
 
 
+def find(tenant: Tenant, alert_id: int) -> UsageAlert | None:
+    """One of the tenant's alerts (None for another tenant's)."""
+    return db.session.scalar(sa.select(UsageAlert).filter_by(id=alert_id, tenant_id=tenant.id))
+
+
 def remove(tenant: Tenant, alert_id: int) -> bool:
     """Delete one of the tenant's alerts; False when it is not theirs."""
-    alert = db.session.scalar(sa.select(UsageAlert).filter_by(id=alert_id, tenant_id=tenant.id))
+    alert = find(tenant, alert_id)
     if alert is None:
         return False
     db.session.delete(alert)
@@ -78,49 +87,74 @@ def describe(alert: UsageAlert, currency: str = "USD") -> str:
     return f"{alert.metric_name or alert.metric_code} reaches {number(target)}"
 
 
+def period_key(external_subscription_id: str, period_start: datetime) -> str:
+    """Names one period of one subscription (its charges start, as Lago's usage gives it)."""
+    return f"{external_subscription_id}:{period_start.date().isoformat()}"
+
+
+def notice_key(alert_id: int, period: str, level: int) -> str:
+    """The notice, and the email's dedupe key, of one alert's level in one period."""
+    return f"{KIND}:{alert_id}:{period}:{level}"
+
+
+def title_of(level: int, words: str) -> str:
+    return f"{level} % of your alert: {words}"
+
+
 def reached(alerts: list[UsageAlert], usage: CurrentUsage) -> list[Reached]:
-    """Each alert's highest level reached in each subscription's current period."""
+    """Each level reached by each alert in each subscription's current period, leaving out the
+    subscriptions on which Lago evaluates the alert."""
     found = []
     for sub in usage.subscriptions:
         if not sub.started or sub.from_datetime is None:
             continue
-        period_key = f"{sub.external_id}:{sub.from_datetime.date().isoformat()}"
+        key = period_key(sub.external_id, sub.from_datetime)
         for alert in alerts:
+            if alert.held_by_lago(sub.external_id):
+                continue
             value = _value(alert, sub)
             target = Decimal(alert.target)
             if value is None or target <= 0:
                 continue
             for level in LEVELS:
                 if value * 100 >= target * level:
-                    found.append(
-                        Reached(alert, level, value, period_key, describe(alert, sub.currency))
-                    )
+                    found.append(Reached(alert, level, value, key, describe(alert, sub.currency)))
     return found
 
 
+def announce(tenant: Tenant, alert: UsageAlert, level: int, period: str, words: str) -> bool:
+    """Open the notice of one level in one period unless it exists; True when it is new.
+    The caller commits, then sends (or queues) the email keyed `notice_key`."""
+    key = notice_key(alert.id, period, level)
+    if notices.find(key) is not None:
+        return False
+    notices.raise_notice(key, tenant_id=tenant.id, kind=KIND, title=title_of(level, words), body="")
+    return True
+
+
+def send_email(tenant: Tenant, key: str, level: int, words: str) -> None:
+    """The email of one level (sent once per key: a failed one is retried, a sent one never)."""
+    emails.send_once(
+        key,
+        tenant,
+        "usage_alert",
+        emails.recipients_for(tenant),
+        f"Usage alert: {title_of(level, words)}",
+        fmt=formatting,
+        level=level,
+        words=words,
+    )
+
+
 def notify(tenant: Tenant, usage: CurrentUsage) -> int:
-    """Raise the notice of every level newly reached, then send each reached level's email
-    (once per key: a failed one is retried, a sent one never). Returns the new notices.
-    Commits, because emails go out only after the notices are stored."""
-    hits = []
-    opened = 0
-    for hit in reached(for_tenant(tenant), usage):
-        key = f"{KIND}:{hit.alert.id}:{hit.period_key}:{hit.level}"
-        title = f"{hit.level} % of your alert: {hit.words}"
-        if notices.find(key) is None:
-            notices.raise_notice(key, tenant_id=tenant.id, kind=KIND, title=title, body="")
-            opened += 1
-        hits.append((key, title, hit))
+    """Raise the notice of every level newly reached, then send each reached level's email.
+    Returns the new notices. Commits, because emails go out only after the notices are
+    stored."""
+    hits = reached(for_tenant(tenant), usage)
+    opened = sum(announce(tenant, h.alert, h.level, h.period_key, h.words) for h in hits)
     db.session.commit()
-    for key, title, hit in hits:
-        emails.send_once(
-            key,
-            tenant,
-            "usage_alert",
-            emails.recipients_for(tenant),
-            f"Usage alert: {title}",
-            fmt=formatting,
-            level=hit.level,
-            words=hit.words,
+    for hit in hits:
+        send_email(
+            tenant, notice_key(hit.alert.id, hit.period_key, hit.level), hit.level, hit.words
         )
     return opened

@@ -11,12 +11,14 @@ import sqlalchemy as sa
 
 from portal.billing.connection import lago_client
 from portal.extensions import db
+from portal.lago import LagoClient, LagoForbidden, LagoNotFound, ProjectedUsage
 from portal.lago import Plan as LagoPlan
 from portal.lago.types import Charge, CustomerUsage, NoUsageYet
 from portal.models import Plan, SubscriptionMirror, Tenant, utcnow
 from portal.usage.cache import remembered
 
 CACHE_SECONDS = 60
+NO_PROJECTION_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class MetricUsage:
     units: Decimal
     amount_cents: int
     included: Decimal | None  # units the plan gives free, when it does
+    projected_units: Decimal | None = None  # Lago's projection to the period's end
 
     @property
     def left(self) -> Decimal | None:
@@ -52,6 +55,18 @@ class Threshold:
     reached_percent: int
 
 
+LAGO = "lago"
+PIER = "pier"
+
+
+@dataclass(frozen=True)
+class Projection:
+    """A usage amount expected at the end of the period, and who worked it out."""
+
+    amount_cents: int
+    source: str  # LAGO or PIER
+
+
 @dataclass(frozen=True)
 class SubscriptionUsage:
     """The current period of one subscription, or `started=False` when Lago has none yet."""
@@ -66,6 +81,15 @@ class SubscriptionUsage:
     total_amount_cents: int = 0
     metrics: tuple[MetricUsage, ...] = ()
     thresholds: tuple[Threshold, ...] = ()
+    lago_projection_cents: int | None = None  # Lago's `projected_usage`, where it offers it
+
+    def projection(self, at: datetime) -> Projection | None:
+        """The usage amount at the end of the period: Lago's projection when it gave one,
+        else Pier's linear estimate."""
+        if self.lago_projection_cents is not None:
+            return Projection(self.lago_projection_cents, LAGO)
+        estimate = self.linear_estimate(at)
+        return None if estimate is None else Projection(estimate, PIER)
 
     def linear_estimate(self, at: datetime) -> int | None:
         """Pier's own projection of the usage amount at the end of the period: the amount so
@@ -123,7 +147,11 @@ def _thresholds(plan: LagoPlan | None, amount_cents: int) -> tuple[Threshold, ..
 
 
 def describe(
-    external_id: str, plan_title: str, usage: CustomerUsage | None, plan: LagoPlan | None
+    external_id: str,
+    plan_title: str,
+    usage: CustomerUsage | None,
+    plan: LagoPlan | None,
+    projected: ProjectedUsage | None = None,
 ) -> SubscriptionUsage:
     """One subscription's usage in the customer's terms."""
     if usage is None:
@@ -140,6 +168,9 @@ def describe(
                 if item.billable_metric_code in charges
                 else None
             ),
+            projected_units=(
+                projected.projected_units.get(item.billable_metric_code) if projected else None
+            ),
         )
         for item in usage.charges_usage
     )
@@ -154,6 +185,7 @@ def describe(
         total_amount_cents=usage.total_amount_cents,
         metrics=metrics,
         thresholds=_thresholds(plan, usage.amount_cents),
+        lago_projection_cents=projected.projected_amount_cents if projected else None,
     )
 
 
@@ -173,18 +205,36 @@ def _plan_title(code: str) -> str:
     return plan.title if plan else code
 
 
+def _projected(client: LagoClient, tenant: Tenant, external_id: str) -> dict | None:
+    """Lago's projection (raw JSON), or None where this Lago does not offer it (remembered
+    for `NO_PROJECTION_SECONDS`, so usage reads do not ask again each time)."""
+    if remembered(("no-projection",), NO_PROJECTION_SECONDS, lambda: False):
+        return None
+    try:
+        found = client.get_projected_usage(tenant.external_id, external_id)
+    except (LagoForbidden, LagoNotFound):
+        remembered(("no-projection",), NO_PROJECTION_SECONDS, lambda: True, fresh=True)
+        return None
+    return None if isinstance(found, NoUsageYet) else found.raw
+
+
 def read_from_lago(tenant: Tenant) -> dict:
-    """What Lago says now: per active subscription its current usage and plan (raw JSON)."""
+    """What Lago says now: per active subscription its current usage, its projection where
+    Lago offers one, and its plan (raw JSON)."""
     client = lago_client()
     items = []
     for subscription in active_subscriptions(tenant):
         usage = client.get_current_usage(tenant.customer_external_id, subscription.external_id)
+        started = not isinstance(usage, NoUsageYet)
         plan = client.get_plan(subscription.plan_code)
         items.append(
             {
                 "external_id": subscription.external_id,
                 "plan_title": _plan_title(subscription.plan_code),
-                "usage": None if isinstance(usage, NoUsageYet) else usage.raw,
+                "usage": usage.raw if started else None,
+                "projected": _projected(client, tenant, subscription.external_id)
+                if started
+                else None,
                 "plan": plan.raw,
             }
         )
@@ -209,6 +259,7 @@ def current_usage(tenant: Tenant, *, fresh: bool = False) -> CurrentUsage:
                 item["plan_title"],
                 CustomerUsage.from_api(item["usage"]) if item["usage"] is not None else None,
                 LagoPlan.from_api(item["plan"]) if item["plan"] else None,
+                ProjectedUsage.from_api(item["projected"]) if item.get("projected") else None,
             )
             for item in found["items"]
         ),

@@ -17,7 +17,7 @@ from portal.extensions import db
 from portal.htmx import redirect_to, render_page
 from portal.lago import LagoError, LagoUnavailable
 from portal.models import Plan
-from portal.usage import alerts, bp, current, history
+from portal.usage import alerts, bp, compare, current, history, lago_alerts
 from portal.usage.forms import AMOUNT, AlertForm
 
 CURRENT = "usage-current"
@@ -31,10 +31,19 @@ def customer_sentence(error: LagoError) -> str:
     return for_customer(error).replace("Nothing was changed.", "").strip()
 
 
-def _current_part() -> dict:
-    """The current period for the lazy fragment, or the sentence saying why it is missing."""
+def _current_part(zone: str) -> dict:
+    """The current period for the lazy fragment (recorded for later comparisons, and compared
+    with the last period at the same day), or the sentence saying why it is missing."""
+    tenant = g.tenant
     try:
-        return {"usage": current.current_usage(g.tenant, fresh=request.args.get("fresh") == "1")}
+        usage = current.current_usage(tenant, fresh=request.args.get("fresh") == "1")
+        compare.record_all(tenant, usage, zone)
+        db.session.commit()
+        comparisons = {
+            sub.external_id: compare.compare(tenant, sub, usage.as_of, zone)
+            for sub in usage.subscriptions
+        }
+        return {"usage": usage, "comparisons": comparisons}
     except NotConnected:
         return {"usage_error": "Billing is not connected yet, so there is no usage to show."}
     except LagoError as error:
@@ -60,12 +69,12 @@ def _alert_form(tenant) -> AlertForm:
     return form
 
 
-def _page(*, status: int = 200, form=None, **kwargs):
+def _page(*, status: int = 200, form=None, summary=None, **kwargs):
     tenant = g.tenant
     return render_page(
         "usage/index.html",
         status=status,
-        summary=summarize(tenant),
+        summary=summary or summarize(tenant),
         alerts=alerts.for_tenant(tenant),
         alert_form=form or _alert_form(tenant),
         **kwargs,
@@ -90,7 +99,9 @@ def add_alert():
         return _page(status=422, form=form)
     choices = {choice.value: choice.label for choice in form.metric.choices}
     metric = (form.metric.data, choices[form.metric.data]) if form.metric.data else None
-    alerts.add(g.tenant, current_user.id, metric, form.target.data)
+    alert = alerts.add(g.tenant, current_user.id, metric, form.target.data)
+    db.session.flush()
+    lago_alerts.hand_to_lago(g.tenant, alert)
     db.session.commit()
     flash("Alert saved: you will hear at 50, 80 and 100 %.", "success")
     return redirect_to("usage.index")
@@ -102,8 +113,11 @@ def delete_alert(alert_id: int):
     """Stop an alert (another tenant's is not found)."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    if not alerts.remove(g.tenant, alert_id):
+    alert = alerts.find(g.tenant, alert_id)
+    if alert is None:
         abort(404)
+    lago_alerts.take_back(alert)
+    alerts.remove(g.tenant, alert_id)
     db.session.commit()
     flash("Alert removed.", "success")
     return redirect_to("usage.index")
@@ -114,7 +128,8 @@ def delete_alert(alert_id: int):
 def current_period():
     """The usage page with this period read from Lago (briefly cached; `?fresh=1` reads
     again); htmx takes the `usage-current` part alone."""
-    return _page(fragments={CURRENT}, **_current_part())
+    summary = summarize(g.tenant)
+    return _page(fragments={CURRENT}, summary=summary, **_current_part(summary.zone))
 
 
 @bp.route("/history")

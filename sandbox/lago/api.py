@@ -13,6 +13,7 @@ from . import errors, jsonenc, stripe_inbound
 from .errors import LagoError
 from .resources import (
     add_ons,
+    alerts,
     analytics,
     billable_metrics,
     credit_notes,
@@ -48,6 +49,7 @@ RESOURCES = (
     customers,
     payment_methods,
     subscriptions,
+    alerts,
     events,
     usage,
     previews,

@@ -77,6 +77,11 @@ EXTRA_RESPONSES: dict[tuple[str, int], ExtraResponse] = {
         "'no_active_subscription')",
         like=("post", "/invoices/{lago_id}/retry_payment"),
     ),
+    ("GET /customers/{external_customer_id}/projected_usage", 405): ExtraResponse(
+        source="Invoices::CustomerUsageService: not_allowed_failure!(code: "
+        "'no_active_subscription')",
+        like=("post", "/invoices/{lago_id}/retry_payment"),
+    ),
     ("POST /invoices/preview", 403): ExtraResponse(
         source="Invoices::PreviewService: forbidden_failure! unless License.premium?",
         like=("get", "/analytics/mrr"),
@@ -147,6 +152,11 @@ SPEC_GAPS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("PlanObject", ("invoice_display_name",), "V1::PlanSerializer: model.invoice_display_name"),
     ("PlanObject", ("trial_period",), "V1::PlanSerializer: model.trial_period (nullable float)"),
     ("BillableMetricObject", ("expression",), "V1::BillableMetricSerializer: model.expression"),
+    (
+        "AlertObject",
+        ("billable_metric",),
+        "V1::UsageMonitoring::AlertSerializer: nil unless the alert watches a billable metric",
+    ),
     (
         "CustomerBillingConfiguration",
         ("invoice_grace_period",),
@@ -240,6 +250,15 @@ SIGNED_GAPS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ),
 )
 
+# Fields the spec requires that lago-api's serializers no longer emit; not required in memory.
+DROPPED_FIELDS: tuple[tuple[str, str, str], ...] = (
+    (
+        "CustomerProjectedChargeUsageObject",
+        "groups",
+        "V1::Customers::ProjectedChargeUsageSerializer emits `filters` and `grouped_usage`",
+    ),
+)
+
 
 @dataclass
 class SpecStats:
@@ -294,7 +313,8 @@ def load_spec(path: str = str(SPEC_PATH)) -> LoadedSpec:
 
 
 def apply_gaps(data: dict[str, Any]) -> dict[str, Any]:
-    """A copy of the spec with the SPEC_GAPS fields made nullable and SIGNED_GAPS signed."""
+    """A copy of the spec with the SPEC_GAPS fields made nullable, SIGNED_GAPS signed and
+    DROPPED_FIELDS no longer required."""
     data = copy.deepcopy(data)
     schemas = data["components"]["schemas"]
     for schema_name, prop_path, _source in SPEC_GAPS:
@@ -303,6 +323,9 @@ def apply_gaps(data: dict[str, Any]) -> dict[str, Any]:
     for schema_name, prop_path, _source in SIGNED_GAPS:
         props = _properties(schemas[schema_name], prop_path)
         props[prop_path[-1]] = dict(props[prop_path[-1]], pattern="^-?[0-9]+.?[0-9]*$")
+    for schema_name, name, _source in DROPPED_FIELDS:
+        schema = schemas[schema_name]
+        schema["required"] = [field for field in schema.get("required", []) if field != name]
     return data
 
 

@@ -43,6 +43,8 @@ class StandinConfig:
     # Organization#premium_integrations (each also needs `premium`); `preview` previews invoices
     # of stored subscriptions.
     premium_integrations: list[str] = field(default_factory=lambda: ["preview"])
+    # False: an older Lago without the subscription alerts API (its routes answer 404).
+    alerts_api: bool = True
     public_url: str | None = None
     jwt_issuer: str | None = None
     webhook_timeout: float = 30.0
@@ -71,6 +73,7 @@ class StandinConfig:
         "validate_responses",
         "premium",
         "premium_integrations",
+        "alerts_api",
         "public_url",
         "jwt_issuer",
         "webhook_timeout",

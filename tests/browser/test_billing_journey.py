@@ -74,9 +74,16 @@ def connect(app, lago_standin, live_server) -> None:
 
 @pytest.fixture
 def billing(app, acme, lago_standin, live_server):  # noqa: F811
+    yield from connect_billing(app, lago_standin, live_server, create_lago_customer)
+
+
+def connect_billing(app, lago_standin, live_server, make_customer):
+    """Pier connected to the stand-in at START, webhooks to the live Pier, the Lago customer
+    made by `make_customer(standin)`; yields the `Billing` handle."""
+    app.config["LAGO_MAX_RETRIES"] = 0
     with time_machine.travel(START, tick=False) as traveller:
         connect(app, lago_standin, live_server)
-        create_lago_customer(lago_standin)
+        make_customer(lago_standin)
         handle = Billing(app, lago_standin, traveller)
         handle.deliver()
         yield handle

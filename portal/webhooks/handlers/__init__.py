@@ -6,6 +6,7 @@ from portal.webhooks.handlers import (  # noqa: F401
     payments,
     stripe_cards,
     subscriptions,
+    usage_alerts,
     usage_events,
     wallets,
 )

@@ -18,6 +18,7 @@ from .. import errors
 from ..state import Standin, current
 from . import (
     Problems,
+    alerts,
     billable_metrics,
     blank,
     json_body,
@@ -168,9 +169,13 @@ def _by_index(details: dict[str, list[str]]) -> dict[str, Any]:
 
 
 def _after_ingest(standin: Standin, events: list[dict[str, Any]]) -> None:
-    """Refresh the ongoing balance of the customers' wallets (depletion webhooks)."""
+    """Refresh the ongoing balance of the customers' wallets (depletion webhooks) and process
+    the subscriptions' usage alerts."""
     for customer_id in {e["customer_id"] for e in events if e.get("customer_id")}:
         wallets.refresh_ongoing_balances(standin, customer_id)
+    alerts.after_events(
+        standin, {e["external_subscription_id"] for e in events if e.get("subscription_id")}
+    )
 
 
 def in_window(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -186,15 +186,31 @@ def serialize_charge_usage(item: ChargeUsage, currency: str) -> dict[str, Any]:
     }
 
 
+def charges_window(standin: Standin, subscription: dict[str, Any]) -> tuple[Any, datetime]:
+    """The current billing period and where its charges start (not before the subscription)."""
+    period = subscriptions.current_period(standin, subscription, standin.clock.now())
+    return period, max(period.start, subscriptions.started_at(subscription) or period.start)
+
+
+def customer_and_subscription(external_customer_id: str) -> tuple[Standin, dict, dict]:
+    """The customer and its active subscription named by `external_subscription_id`:
+    404 for an unknown customer, 405 `no_active_subscription` (Invoices::CustomerUsageService)
+    when the parameter is missing or names no active subscription of the customer."""
+    standin = current()
+    customer = customers.get_or_404(standin, external_customer_id)
+    external_id = request.args.get("external_subscription_id") or ""
+    subscription = subscriptions.find_active(standin, external_id)
+    if subscription is None or subscription["customer_id"] != customer["id"]:
+        raise errors.not_allowed("no_active_subscription")
+    return standin, customer, subscription
+
+
 def current_usage(
     standin: Standin, customer: dict[str, Any], subscription: dict[str, Any]
 ) -> dict[str, Any]:
     """The `customer_usage` object for the subscription's current billing period."""
-    now = standin.clock.now()
-    period = subscriptions.current_period(standin, subscription, now)
-    start = max(period.start, subscriptions.started_at(subscription) or period.start)
-    plan = subscriptions.plan_of(standin, subscription)
-    currency = plan["amount_currency"]
+    period, start = charges_window(standin, subscription)
+    currency = subscriptions.plan_of(standin, subscription)["amount_currency"]
     items = charges_usage(standin, subscription, start, period.end)
     amount = sum(item.amount_cents for item in items)
     tz = customers.timezone_of(standin, customer)
@@ -221,8 +237,7 @@ def ongoing_usage_cents(standin: Standin, customer_id: str) -> int:
         )
     )
     for subscription in subscriptions.active_for_customer(standin, customer_id):
-        period = subscriptions.current_period(standin, subscription, standin.clock.now())
-        start = max(period.start, subscriptions.started_at(subscription) or period.start)
+        period, start = charges_window(standin, subscription)
         total += sum(
             i.amount_cents for i in charges_usage(standin, subscription, start, period.end)
         )
@@ -233,13 +248,102 @@ def ongoing_usage_cents(standin: Standin, customer_id: str) -> int:
 def get_current_usage(external_customer_id: str):
     """Invoices::CustomerUsageService: 405 `no_active_subscription` unless the customer has an
     active subscription with this external id (also when the parameter is missing)."""
-    standin = current()
-    customer = customers.get_or_404(standin, external_customer_id)
-    external_id = request.args.get("external_subscription_id") or ""
-    subscription = subscriptions.find_active(standin, external_id)
-    if subscription is None or subscription["customer_id"] != customer["id"]:
-        raise errors.not_allowed("no_active_subscription")
+    standin, customer, subscription = customer_and_subscription(external_customer_id)
     return jsonify(customer_usage=current_usage(standin, customer, subscription))
+
+
+# --- projected usage (ProjectedUsageController, Fees::ProjectionService) --------------------
+
+PROJECTED_USAGE_INTEGRATION = "projected_usage"
+
+
+def days_between(start: datetime, end: datetime, tz_name: str) -> int:
+    """Utils::Datetime.date_diff_with_timezone: whole days, rounded up, in the zone."""
+    tz = zone(tz_name)
+    local_end = end.astimezone(tz)
+    if local_end == local_end.replace(hour=0, minute=0, second=0, microsecond=0):
+        end = end + timedelta(seconds=1)
+    offset = start.astimezone(tz).utcoffset() - end.astimezone(tz).utcoffset()
+    return math.ceil((end - start - offset).total_seconds() / 86400)
+
+
+def period_ratio(start: datetime, last_second: datetime, now: datetime, tz_name: str) -> float:
+    """How much of the charges period has passed, in days of the customer's zone (0 to 1)."""
+    if now >= last_second:
+        return 1.0
+    if now < start:
+        return 0.0
+    total = days_between(start, last_second, tz_name)
+    passed = days_between(start, now, tz_name)
+    return min(max(passed / total, 0.0), 1.0) if total else 0.0
+
+
+def project(item: ChargeUsage, ratio: float, found: list[dict[str, Any]]) -> tuple[Decimal, int]:
+    """A charge's projected units and amount in cents: the units so far over the share of the
+    period passed (two decimals), priced by the charge model. A recurring metric keeps its
+    units and amount."""
+    if item.metric.get("recurring"):
+        return item.units, item.amount_cents
+    if not 0 < ratio <= 1:
+        return Decimal(0), 0
+    if item.units == 0:
+        return Decimal(0), 0
+    units = (item.units / Decimal(str(ratio))).quantize(CENT, rounding=ROUND_HALF_UP)
+    amount = charge_amount(item.charge, units, found)
+    return units, max(to_cents(amount), 0)
+
+
+def projected_usage(
+    standin: Standin, customer: dict[str, Any], subscription: dict[str, Any]
+) -> dict[str, Any]:
+    """The `customer_projected_usage` object of the subscription's current period."""
+    period, start = charges_window(standin, subscription)
+    currency = subscriptions.plan_of(standin, subscription)["amount_currency"]
+    tz = customers.timezone_of(standin, customer)
+    ratio = period_ratio(start, period.last_second, standin.clock.now(), tz)
+    items = charges_usage(standin, subscription, start, period.end)
+    charges = []
+    projected_total = 0
+    for item in items:
+        found = events.in_window(
+            standin, subscription["external_id"], item.metric["code"], start, period.end
+        )
+        units, cents = project(item, ratio, found)
+        projected_total += cents
+        charges.append(
+            {
+                **serialize_charge_usage(item, currency),
+                "projected_units": decimal_str(units),
+                "projected_amount_cents": cents,
+            }
+        )
+    amount = sum(item.amount_cents for item in items)
+    return {
+        "from_datetime": iso(start),
+        "to_datetime": iso(period.last_second),
+        "issuing_date": local_date(period.end, zone(tz)).isoformat(),
+        "currency": currency,
+        "amount_cents": amount,
+        "projected_amount_cents": projected_total,
+        "total_amount_cents": amount,
+        "taxes_amount_cents": 0,
+        "lago_invoice_id": None,
+        "charges_usage": charges,
+    }
+
+
+@bp.get("/customers/<external_customer_id>/projected_usage")
+def get_projected_usage(external_customer_id: str):
+    """403 `projected_usage_not_enabled` unless the organization has the premium integration;
+    then as `current_usage` (405 `no_active_subscription`)."""
+    standin = current()
+    enabled = standin.config.premium and (
+        PROJECTED_USAGE_INTEGRATION in standin.config.premium_integrations
+    )
+    if not enabled:
+        raise errors.forbidden("projected_usage_not_enabled")
+    standin, customer, subscription = customer_and_subscription(external_customer_id)
+    return jsonify(customer_projected_usage=projected_usage(standin, customer, subscription))
 
 
 # --- past usage (PastUsageQuery) ------------------------------------------------------------

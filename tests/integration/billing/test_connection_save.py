@@ -221,3 +221,18 @@ def test_keys_rotate_without_a_key_that_reads_the_secrets_fails_cleanly(app, adm
         in result.output
     )
     assert saved(app).api_key_encrypted == before.api_key_encrypted
+
+
+def test_another_lago_version_is_asked_about_alerts_again(app, admin, lago_standin):
+    form = connection_form(lago_standin.api_url, lago_standin.api_key)
+    admin.submit(SETTINGS, form)
+    with app.app_context():
+        db.session.query(BillingConnection).update({"lago_alerts": False})
+        db.session.commit()
+    admin.submit(SETTINGS, form)  # the same Lago: what Pier learnt stands
+    assert saved(app).lago_alerts is False
+    with app.app_context():
+        db.session.query(BillingConnection).update({"lago_version": "v1.20.0"})
+        db.session.commit()
+    admin.submit(SETTINGS, form)  # upgraded since: ask again
+    assert saved(app).lago_alerts is None

@@ -43,6 +43,7 @@ LAGO_TYPES = {
     "wallet_transaction.created",
     "wallet_transaction.updated",
     "events.errors",
+    "alert.triggered",
 }
 STRIPE_TYPES = {
     "setup_intent.succeeded",

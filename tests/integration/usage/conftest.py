@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.handlers.conftest import acme, connected, no_proxy  # noqa: F401
+from tests.integration.handlers.conftest import acme, connected, no_proxy, outbox  # noqa: F401
 from tests.integration.handlers.support import lago_call
 from tests.integration.subscription.conftest import (  # noqa: F401
     SUBSCRIPTION,
@@ -37,3 +37,11 @@ def send_calls(standin, prefix: str, count: int, code: str = "api_calls") -> Non
 def subscribed(app, acme, connected):  # noqa: F811
     """Acme on Pro from 10 January 2030, 09:00 UTC (the stand-in's clock pinned there)."""
     return subscribe_acme_to_pro(app, acme, connected, at=START)
+
+
+@pytest.fixture
+def lago_settings(connected):  # noqa: F811
+    """Change the stand-in's settings for this test (premium licence, integrations, whether it
+    has the alerts API); they are put back afterwards."""
+    yield connected.standin.configure
+    connected.standin.configure(premium=False, premium_integrations=["preview"], alerts_api=True)

@@ -1,8 +1,10 @@
-"""Usage alerts a customer sets: evaluated by Pier's job on the usage it reads from Lago, an
-in-app notice and an email once per alert, level and period."""
+"""Usage alerts a customer sets on a Lago without the subscription alerts API: evaluated by
+Pier's job on the usage it reads from Lago, an in-app notice and an email once per alert, level
+and period."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from jobs.runtime import use_app
@@ -10,6 +12,12 @@ from jobs.usage import check_usage_alerts
 from portal.extensions import db
 from portal.models import EmailLog, Notice, UsageAlert
 from tests.integration.usage.conftest import send_calls
+
+
+@pytest.fixture(autouse=True)
+def older_lago(lago_settings):
+    """A Lago whose alerts routes answer 404, as before Lago had them."""
+    lago_settings(alerts_api=False)
 
 
 def _add(client, metric: str, target: str):

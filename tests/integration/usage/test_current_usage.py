@@ -85,8 +85,48 @@ def test_the_projection_is_pier_s_linear_estimate_labelled_as_such(client_as, co
         connected.travel_to(seventeenth)  # the stand-in's clock runs on the same (pinned) time
         html = client_as("member").get("/usage/current", headers=CURRENT).get_data(as_text=True)
     estimate = re.search(
-        r'class="usage-projection">.*?<strong>([^<]+)</strong>(.*?)</p>', html, re.S
+        r'class="usage-projection" data-source="pier">.*?<strong>([^<]+)</strong>(.*?)</p>',
+        html,
+        re.S,
     )
     # The period runs 10 Jan 09:00 to 31 Jan 23:59:59, 21 days and 15 hours: $10 × 519 h / 168 h.
     assert estimate.group(1) == "$30.89"
     assert "Pier's estimate" in estimate.group(2)
+
+
+def test_lago_s_projection_is_shown_where_lago_offers_it(client_as, connected, lago_settings):
+    lago_settings(premium=True, premium_integrations=["preview", "projected_usage"])
+    send_calls(connected, "seat", 2, code="seats")  # $10 of seats (a recurring metric)
+    send_calls(connected, "call", 150)  # within the 100,000 free calls
+    seventeenth = datetime(2030, 1, 17, 9, 0, tzinfo=UTC)
+    with time_machine.travel(seventeenth, tick=False):
+        connected.travel_to(seventeenth)
+        html = client_as("member").get("/usage/current", headers=CURRENT).get_data(as_text=True)
+    projection = re.search(
+        r'class="usage-projection" data-source="(\w+)">.*?<strong>([^<]+)</strong>(.*?)</p>',
+        html,
+        re.S,
+    )
+    # Lago keeps a recurring metric's units to the end; API calls stay within the free ones.
+    assert projection.groups()[:2] == ("lago", "$10.00")
+    assert "the billing system's projection" in projection.group(3)
+    # Per metric, Lago's projected units: 150 calls on day 8 of 22 make 412.5 by the end.
+    assert _row(html, "api_calls") == ["API calls", "150", "412.5", "100,000", "99,850", "$0.00"]
+    assert _row(html, "seats")[:3] == ["Seats", "2", "2"]
+
+
+def test_without_lago_s_projection_pier_s_estimate_is_labelled(
+    app, client_as, connected, lago_settings
+):
+    lago_settings(premium=True, premium_integrations=["preview"])  # no projected_usage
+    send_calls(connected, "seat", 2, code="seats")
+    seventeenth = datetime(2030, 1, 17, 9, 0, tzinfo=UTC)
+    with time_machine.travel(seventeenth, tick=False):
+        connected.travel_to(seventeenth)
+        html = client_as("member").get("/usage/current", headers=CURRENT).get_data(as_text=True)
+        assert 'data-source="pier"' in html and "Pier's estimate" in html
+        assert "offers no projection" in html
+        # Pier remembers the refusal for an hour rather than asking on every read.
+        lago_settings(premium_integrations=["preview", "projected_usage"])
+        again = client_as("member").get("/usage/current?fresh=1", headers=CURRENT)
+        assert 'data-source="pier"' in again.get_data(as_text=True)
