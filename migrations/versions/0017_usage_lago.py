@@ -1,16 +1,16 @@
 """Usage alerts Lago evaluates, whether the Lago instance has the alerts API, and each day's
 usage amount Pier reads (to compare a period with the last one at the same day).
 
-Revision ID: 0015_usage_lago
-Revises: 0014_usage_alerts
+Revision ID: 0017_usage_lago
+Revises: 0016_legacy_customer_keys
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 
-revision = "0015_usage_lago"
-down_revision = "0014_usage_alerts"
+revision = "0017_usage_lago"
+down_revision = "0016_legacy_customer_keys"
 branch_labels = None
 depends_on = None
 
