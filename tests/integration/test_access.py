@@ -58,6 +58,7 @@ BILLING = {
     "cards.remove",
     "cards.retry",
     "cards.pay",
+    "cards.pay_now",
     "wallet.top_up",
     "usage.add_alert",
     "usage.delete_alert",
