@@ -87,6 +87,8 @@ ADMIN = {
     "admin.tenant_sync",
     "admin.tenant_detail",
     "admin.tenant_grant_credits",
+    "admin.tenant_apply_coupon",
+    "admin.tenant_remove_coupon",
     "admin.reconcile_now",
     "admin.webhooks",
     "admin.webhook_detail",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .billing_helpers import START, add_endpoint, customer, invoices, ok, subscribe
+from .billing_helpers import START, add_endpoint, coupon_body, customer, invoices, ok, subscribe
 
 FEB = "2030-02-01T01:00:00Z"  # Pro renews: the February period billed in advance ($29.00)
 MAR = "2030-03-01T01:00:00Z"
@@ -23,16 +23,7 @@ def acme(lago_standin, receiver):
 
 
 def coupon(client, code: str, **fields):
-    body = {
-        "name": code.replace("_", " ").title(),
-        "code": code,
-        "coupon_type": "fixed_amount",
-        "amount_cents": 1000,
-        "amount_currency": "USD",
-        "frequency": "once",
-        "expiration": "no_expiration",
-    } | fields
-    return ok(client.post("/coupons", json={"coupon": body}))["coupon"]
+    return ok(client.post("/coupons", json={"coupon": coupon_body(code, **fields)}))["coupon"]
 
 
 def apply(client, code: str, external_customer_id: str = "acme", **overrides):
