@@ -187,3 +187,18 @@ def test_the_mirror_follows_lago_on_refresh_and_on_invoices(
     assert february["coupons_amount_cents"] == 725
     outbox.dispatch_new()  # invoice.created: the coupons are read again
     assert _coupons_on_home(owner) == ["Quarter Off: 25% off · 1 more billing period"]
+
+    # The invoice's page prints the coupon before the subtotal, as Lago counts it.
+    fragment = {"HX-Request": "true", "HX-Target": "invoice-lines"}
+    lines = owner.get(f"/invoices/{february['lago_id']}/lines", headers=fragment)
+    rows = [
+        (kind, re.sub(r"<[^>]+>", "|", row))
+        for kind, row in re.findall(r'<tr(?: data-line="(\w+)")?>(.*?)</tr>', lines.text, re.S)
+    ]
+    printed = [(kind, [c for c in row.split("|") if c.strip()]) for kind, row in rows]
+    tail = [(kind, cells[0], cells[-1]) for kind, cells in printed if kind != "fee"][1:]
+    assert tail == [
+        ("coupon", "Coupon: Quarter Off", "-$7.25"),
+        ("", "Subtotal before tax", "$21.75"),
+        ("", "Total", "$21.75"),
+    ]
