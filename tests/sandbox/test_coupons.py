@@ -210,3 +210,26 @@ def test_forever_coupons_stay_and_removal_ends_them(acme):
     assert coupon_credits(march) == []
     assert [a["external_customer_id"] for a in by_code["applied_coupons"]] == ["globex"]
     assert [a["coupon_code"] for a in terminated] == ["five"]
+
+
+def test_updating_a_coupon_keeps_the_terms_once_applied(acme):
+    with acme.client() as client:
+        coupon(client, "summer")
+        before = ok(
+            client.put("/coupons/summer", json={"coupon": {"amount_cents": 1500, "name": "Sun"}})
+        )["coupon"]
+        ok(apply(client, "summer"))
+        after = ok(
+            client.put(
+                "/coupons/summer",
+                json={"coupon": {"amount_cents": 9900, "description": "Warm days"}},
+            )
+        )["coupon"]
+        bad = client.put("/coupons/summer", json={"coupon": {"name": ""}})
+        missing = client.put("/coupons/winter", json={"coupon": {"name": "Cold"}})
+    assert (before["amount_cents"], before["name"]) == (1500, "Sun")
+    assert (after["amount_cents"], after["description"]) == (1500, "Warm days")
+    assert bad.status_code == 422 and bad.json()["error_details"] == {
+        "name": ["value_is_mandatory"]
+    }
+    assert missing.status_code == 404 and missing.json()["code"] == "coupon_not_found"

@@ -186,6 +186,55 @@ def get_coupon(code: str):
     return jsonify(coupon=serialize(standin, coupon))
 
 
+TERMS = (
+    "code",
+    "coupon_type",
+    "amount_cents",
+    "amount_currency",
+    "percentage_rate",
+    "frequency",
+    "frequency_duration",
+    "reusable",
+)
+
+
+def update(standin: Standin, coupon: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """Coupons::UpdateService: name, description and expiration always; the terms and the code
+    only while the coupon was never applied."""
+    changed = dict(coupon)
+    for name in ("name", "description", "expiration", "expiration_at"):
+        if name in params:
+            changed[name] = params[name]
+    ever_applied = standin.store.all(APPLIED, where=lambda a: a["coupon_id"] == coupon["id"])
+    if not ever_applied:
+        for name in TERMS:
+            if name in params:
+                changed[name] = params[name]
+    problems = Problems()
+    if blank(changed.get("name")):
+        problems.add("name", "value_is_mandatory")
+    if changed.get("expiration") not in ("no_expiration", "time_limit"):
+        problems.add("expiration", "value_is_invalid")
+    _check_terms(changed, changed.get("coupon_type"), problems)
+    taken = find(standin, changed["code"]) if changed["code"] != coupon["code"] else None
+    if taken is not None:
+        problems.add("code", "value_already_exist")
+    problems.raise_if_any()
+    changed["percentage_rate"] = _rate(changed.get("percentage_rate"))
+    if changed["expiration"] != "time_limit":
+        changed["expiration_at"] = None
+    return standin.store.save(KIND, changed, key=changed["code"])
+
+
+@bp.put("/coupons/<code>")
+def update_coupon(code: str):
+    standin = current()
+    coupon = find(standin, code)
+    if coupon is None:
+        raise errors.not_found("coupon")
+    return jsonify(coupon=serialize(standin, update(standin, coupon, require("coupon"))))
+
+
 @bp.delete("/coupons/<code>")
 def delete_coupon(code: str):
     """Coupons::DestroyService: discarded; its active applied coupons are terminated."""
