@@ -72,6 +72,9 @@ def test_the_catalogue_and_its_rules(acme):
                 }
             },
         )
+        coupon(client, "later", expiration="time_limit", expiration_at="2030-06-01T00:00:00Z")
+        coupon(client, "sooner", expiration="time_limit", expiration_at="2030-05-01T00:00:00Z")
+        coupon(client, "newer")
         listed = ok(client.get("/coupons"))
         fetched = ok(client.get("/coupons/welcome"))["coupon"]
         missing = client.get("/coupons/nope")
@@ -82,8 +85,9 @@ def test_the_catalogue_and_its_rules(acme):
         "frequency_duration": ["value_is_mandatory"],
         "code": ["value_already_exist"],
     }
-    assert [c["code"] for c in listed["coupons"]] == ["welcome"]
-    assert listed["meta"]["total_count"] == 1
+    # Active first, those without expiry first, then the nearest expiry, then the newest.
+    assert [c["code"] for c in listed["coupons"]] == ["newer", "welcome", "sooner", "later"]
+    assert listed["meta"]["total_count"] == 4
     assert fetched == made
     assert missing.status_code == 404 and missing.json()["code"] == "coupon_not_found"
 

@@ -168,10 +168,18 @@ def create_coupon():
     return jsonify(coupon=serialize(standin, create(standin, require("coupon"))))
 
 
+def _ends_at(coupon: dict[str, Any]) -> str:
+    """CouponsQuery orders by status, expiration, then expiration_at (nulls last)."""
+    return coupon.get("expiration_at") or "~"
+
+
 @bp.get("/coupons")
 def list_coupons():
     standin = current()
-    found = [_current(standin, c) for c in standin.store.all(KIND)]
+    found = sorted(
+        (_current(standin, c) for c in standin.store.all(KIND)),  # newest first, then:
+        key=lambda c: (c["status"] != "active", c["expiration"] != "no_expiration", _ends_at(c)),
+    )
     return jsonify(
         pagination.collection("coupons", found, lambda c: serialize(standin, c), request.args)
     )
@@ -356,11 +364,11 @@ def _terminate(standin: Standin, applied: dict[str, Any]) -> dict[str, Any]:
 
 
 def _listed(standin: Standin, external_customer_id: str | None) -> list[dict[str, Any]]:
-    """AppliedCouponsQuery: by customer, `status` and `coupon_code[]`, oldest first."""
+    """AppliedCouponsQuery: by customer, `status` and `coupon_code[]`, newest first."""
     wanted_status = request.args.get("status")
     codes = request.args.getlist("coupon_code[]")
     found = []
-    for applied in standin.store.all(APPLIED, newest_first=False):
+    for applied in standin.store.all(APPLIED):
         customer = customers.get_by_id(standin, applied["customer_id"])
         if customer is None or customer.get("deleted_at"):
             continue

@@ -73,9 +73,9 @@ def test_admins_apply_and_remove_coupons_audited(app, admin, subscribed, connect
     assert _apply(admin, subscribed.id, "loyal").status_code == 303
     assert _apply(admin, subscribed.id, "quarter_off").status_code == 303
     assert _applied(app, subscribed.id) == [("loyal", "active"), ("quarter_off", "active")]
-    [lago_loyal, lago_quarter] = lago_call(
+    [lago_quarter, lago_loyal] = lago_call(
         connected, "GET", "/customers/pier_acme/applied_coupons"
-    )["applied_coupons"]
+    )["applied_coupons"]  # newest first
     assert (lago_loyal["coupon_code"], lago_quarter["coupon_code"]) == ("loyal", "quarter_off")
 
     # The customer's billing home, members included, from the mirror.
