@@ -103,3 +103,15 @@ def coupon_body(code: str, **fields: Any) -> dict[str, Any]:
         "frequency": "once",
         "expiration": "no_expiration",
     } | fields
+
+
+def percentage_terms(rate: str, periods: int) -> dict[str, Any]:
+    """A coupon's terms: `rate` % off for `periods` billing periods."""
+    return {
+        "coupon_type": "percentage",
+        "percentage_rate": rate,
+        "amount_cents": None,
+        "amount_currency": None,
+        "frequency": "recurring",
+        "frequency_duration": periods,
+    }

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from .billing_helpers import START, add_endpoint, coupon_body, customer, invoices, ok, subscribe
+from .billing_helpers import (
+    START,
+    add_endpoint,
+    coupon_body,
+    customer,
+    invoices,
+    ok,
+    percentage_terms,
+    subscribe,
+)
 
 FEB = "2030-02-01T01:00:00Z"  # Pro renews: the February period billed in advance ($29.00)
 MAR = "2030-03-01T01:00:00Z"
@@ -164,16 +173,7 @@ def test_an_amount_once_is_used_across_invoices_until_spent(acme):
 
 def test_a_recurring_percentage_counts_its_periods_down(acme):
     with acme.client() as client:
-        coupon(
-            client,
-            "tenth",
-            coupon_type="percentage",
-            percentage_rate="10",
-            amount_cents=None,
-            amount_currency=None,
-            frequency="recurring",
-            frequency_duration=2,
-        )
+        coupon(client, "tenth", **percentage_terms("10", 2))
         ok(apply(client, "tenth"))
         january, after_one, february, after_two = january_then_february(acme, client)
         acme.travel_to(MAR)
@@ -237,3 +237,19 @@ def test_updating_a_coupon_keeps_the_terms_once_applied(acme):
         "name": ["value_is_mandatory"]
     }
     assert missing.status_code == 404 and missing.json()["code"] == "coupon_not_found"
+
+
+def test_voiding_an_invoice_gives_the_coupon_back(acme):
+    acme.set_payments("acme", outcomes=["failed"])
+    with acme.client() as client:
+        coupon(client, "two_months", **percentage_terms("50", 1))
+        ok(apply(client, "two_months"))
+        subscribe(client, "pro")
+        january = latest_subscription_invoice(client)
+        [used] = applied(client)
+        ok(client.post(f"/invoices/{january['lago_id']}/void"))
+        [back] = applied(client)
+    assert coupon_credits(january) == [("two_months", 1029)]
+    assert (used["status"], used["frequency_duration_remaining"]) == ("terminated", 0)
+    assert (back["status"], back["frequency_duration_remaining"]) == ("active", 1)
+    assert back["terminated_at"] is None

@@ -265,7 +265,8 @@ def _coupon_of(standin: Standin, applied: dict[str, Any]) -> dict[str, Any]:
 
 
 def _used(applied: dict[str, Any]) -> int:
-    return sum(applied.get("credits_cents", []))
+    """What the coupon already took off (`credits.active`: not on voided invoices)."""
+    return sum(c["amount_cents"] for c in applied.get("credits", []) if not c.get("voided"))
 
 
 def serialize_applied(standin: Standin, applied: dict[str, Any]) -> dict[str, Any]:
@@ -304,7 +305,7 @@ def _with_credits(standin: Standin, applied: dict[str, Any]) -> dict[str, Any]:
     credits = []
     for credit in applied.get("credits", []):
         invoice = standin.store.get("invoice", credit["invoice_id"]) or {}
-        shown = {k: v for k, v in credit.items() if k != "invoice_id"}
+        shown = {k: v for k, v in credit.items() if k not in ("invoice_id", "voided")}
         of = {"lago_id": credit["invoice_id"], "payment_status": invoice.get("payment_status")}
         credits.append(shown | {"invoice": of})
     return serialize_applied(standin, applied) | {"credits": credits}
@@ -344,7 +345,6 @@ def apply(standin: Standin, params: dict[str, Any]) -> dict[str, Any]:
         "status": "active",
         "terminated_at": None,
         "credits": [],
-        "credits_cents": [],
     }
     return standin.store.insert(APPLIED, applied)
 
@@ -475,7 +475,6 @@ def apply_to_invoice(standin: Standin, invoice: dict[str, Any]) -> list[dict[str
         credits.append(credit)
         left -= amount
         applied["credits"] = [*applied.get("credits", []), _applied_credit(credit, invoice)]
-        applied["credits_cents"] = [*applied.get("credits_cents", []), amount]
         if applied["frequency"] == "recurring":
             applied["frequency_duration_remaining"] = max(
                 int(applied.get("frequency_duration_remaining") or 0) - 1, 0
@@ -498,3 +497,30 @@ def _ends(applied: dict[str, Any], coupon: dict[str, Any], amount: int) -> bool:
     if applied["frequency"] == "once":
         return coupon["coupon_type"] == "percentage" or _used(applied) >= applied["amount_cents"]
     return applied["frequency_duration_remaining"] <= 0
+
+
+def recredit(standin: Standin, invoice: dict[str, Any]) -> None:
+    """AppliedCoupons::RecreditService for each coupon credit of a voided invoice: a coupon
+    it used up is active again (unless `forever` or its coupon is terminated), a recurring one
+    gets the period back, and what it took off no longer counts as used."""
+    for applied in standin.store.all(
+        APPLIED, where=lambda a: a["customer_id"] == invoice["customer_id"]
+    ):
+        mine = [c for c in applied.get("credits", []) if c["invoice_id"] == invoice["id"]]
+        if not mine:
+            continue
+        for credit in mine:
+            credit["voided"] = True
+        coupon = _coupon_of(standin, applied)
+        if (
+            applied["status"] == "terminated"
+            and applied["frequency"] != "forever"
+            and coupon.get("status") != "terminated"
+        ):
+            applied["status"] = "active"
+            applied["terminated_at"] = None
+        if applied["frequency"] == "recurring":
+            applied["frequency_duration_remaining"] = int(
+                applied.get("frequency_duration_remaining") or 0
+            ) + len(mine)
+        standin.store.save(APPLIED, applied)

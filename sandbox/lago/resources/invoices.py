@@ -833,6 +833,7 @@ def void_invoice(lago_id: str):
     invoice["ready_for_payment_processing"] = False
     invoice["auto_retry_at"] = None
     invoice = save(standin, invoice)
+    coupons.recredit(standin, invoice)
     credit_notes.recredit(standin, invoice)
     wallets.recredit(standin, invoice)
     emit(standin, "invoice.voided", invoice)

@@ -11,7 +11,7 @@ from tests.integration.subscription.conftest import (  # noqa: F401
     pull,
     subscribe_acme_to_pro,
 )
-from tests.sandbox.billing_helpers import coupon_body
+from tests.sandbox.billing_helpers import coupon_body, percentage_terms
 
 START = "2030-01-10T09:00:00Z"
 FEB = "2030-02-01T01:00:00Z"
@@ -29,16 +29,7 @@ def subscribed(app, acme, connected):  # noqa: F811
     $10.00 off once (not reusable), 25 % off for 2 periods, $5.00 off forever until 1 March."""
     subscribe_acme_to_pro(app, acme, connected, at=START)
     make_coupon(connected, "welcome", reusable=False)
-    make_coupon(
-        connected,
-        "quarter_off",
-        coupon_type="percentage",
-        percentage_rate="25",
-        amount_cents=None,
-        amount_currency=None,
-        frequency="recurring",
-        frequency_duration=2,
-    )
+    make_coupon(connected, "quarter_off", **percentage_terms("25", 2))
     make_coupon(
         connected,
         "loyal",
