@@ -7,7 +7,12 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date, format_datetime, format_timedelta
-from babel.numbers import format_currency, format_decimal, get_currency_precision
+from babel.numbers import (
+    format_currency,
+    format_decimal,
+    format_percent,
+    get_currency_precision,
+)
 from flask import Flask
 from flask_login import current_user
 
@@ -67,6 +72,13 @@ def number(value: Decimal | int | float | None) -> str:
     return format_decimal(Decimal(str(value)).normalize(), locale=LOCALE)
 
 
+def percent(rate: Decimal | str | None) -> str:
+    """A rate given in percent (Lago's "12.5") for people: "12.5%"."""
+    if rate is None:
+        return "—"
+    return format_percent(Decimal(str(rate)) / 100, format="#,##0.##%", locale=LOCALE)
+
+
 class MacroLibrary:
     """A macro template exposed as a global, loaded on first use.
 
@@ -91,6 +103,7 @@ def init_app(app: Flask) -> None:
         time_ago=time_ago,
         money=money,
         number=number,
+        percent=percent,
     )
     app.jinja_env.globals["forms"] = MacroLibrary(app.jinja_env, "macros/forms.html")
     app.jinja_env.globals["live"] = MacroLibrary(app.jinja_env, "macros/live.html")

@@ -239,3 +239,21 @@ class GrantCreditsForm(FlaskForm):
 
     credits = credits_field()
     reason = StringField("Reason", validators=[DataRequired(), Length(max=120)])
+
+
+class ApplyCouponForm(FlaskForm):
+    """One of Lago's coupons to apply to a tenant (the choices are Lago's active coupons)."""
+
+    coupon = SelectField(
+        "Coupon",
+        choices=[],
+        validate_choice=True,
+        validators=[DataRequired(message="Choose a coupon.")],
+    )
+
+    def offer(self, coupons) -> ApplyCouponForm:
+        """Offer these coupons, each described by its terms."""
+        self.coupon.choices = [("", "Choose a coupon")] + [
+            (c.code, f"{c.name} ({c.code})") for c in coupons
+        ]
+        return self

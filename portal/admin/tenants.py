@@ -6,9 +6,9 @@ from flask import Response, abort, flash, request, stream_with_context
 
 from portal.access import platform_admin_required
 from portal.admin import bp, revenue, tenant_export, tenant_list
-from portal.admin.forms import GrantCreditsForm
+from portal.admin.forms import ApplyCouponForm, GrantCreditsForm
 from portal.auth.forms import ConfirmForm
-from portal.billing import customers, outage, stripe_link
+from portal.billing import coupons, customers, outage, stripe_link
 from portal.billing.connection import NotConnected
 from portal.extensions import db
 from portal.htmx import redirect_to, render_page
@@ -59,19 +59,87 @@ def tenants_revenue():
 @bp.route("/tenants/<int:tenant_id>")
 @platform_admin_required
 def tenant_detail(tenant_id: int):
-    """One tenant's billing: the mirrored wallet, and free credits to grant."""
+    """One tenant's billing: the mirrored wallet and coupons, free credits and coupons to give."""
     tenant = db.session.get(Tenant, tenant_id) or abort(404)
     return _tenant_page(tenant, GrantCreditsForm(formdata=None))
 
 
-def _tenant_page(tenant: Tenant, grant: GrantCreditsForm, status: int = 200):
+def _tenant_page(
+    tenant: Tenant,
+    grant: GrantCreditsForm,
+    status: int = 200,
+    apply: ApplyCouponForm | None = None,
+):
+    apply = apply or ApplyCouponForm(formdata=None)
+    offered, catalogue_error = [], None
+    try:
+        offered = coupons.offered()
+    except NotConnected as exc:
+        catalogue_error = exc.message
+    except LagoError as exc:
+        catalogue_error = f"Lago's coupons could not be read: {outage.sentence(exc)}"
     return render_page(
         "admin/tenant.html",
         status=status,
         tenant=tenant,
         account=wallet.account_of(tenant),
         grant=grant,
+        applied=coupons.shown(tenant),
+        apply=apply.offer(offered),
+        catalogue_error=catalogue_error,
+        confirm=ConfirmForm(),
     )
+
+
+@bp.route("/tenants/<int:tenant_id>/coupons", methods=["POST"])
+@platform_admin_required
+def tenant_apply_coupon(tenant_id: int):
+    """Apply one of Lago's coupons to the tenant (audited)."""
+    tenant = db.session.get(Tenant, tenant_id) or abort(404)
+    form = ApplyCouponForm()
+    try:
+        form.offer(coupons.offered())
+    except (NotConnected, LagoError) as exc:
+        return _coupon_failed(tenant, "No coupon was applied", exc)
+    if not form.validate_on_submit():
+        return _tenant_page(tenant, GrantCreditsForm(formdata=None), status=422, apply=form)
+    try:
+        applied = coupons.apply(tenant, form.coupon.data)
+    except (NotConnected, LagoError, coupons.CouponRefused) as exc:
+        return _coupon_failed(tenant, "No coupon was applied", exc)
+    db.session.commit()
+    flash(f"Coupon {applied.coupon_name} applied to {tenant.name}.", "success")
+    return redirect_to("admin.tenant_detail", tenant_id=tenant.id)
+
+
+@bp.route("/tenants/<int:tenant_id>/coupons/<int:coupon_id>/remove", methods=["POST"])
+@platform_admin_required
+def tenant_remove_coupon(tenant_id: int, coupon_id: int):
+    """Stop one of the tenant's coupons (audited); invoices already issued keep it."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    tenant = db.session.get(Tenant, tenant_id) or abort(404)
+    try:
+        removed = coupons.remove(tenant, coupon_id)
+    except (NotConnected, LagoError, coupons.CouponRefused) as exc:
+        return _coupon_failed(tenant, "The coupon was not removed", exc)
+    if removed is None:
+        abort(404)
+    db.session.commit()
+    flash(f"Coupon {removed.coupon_name} removed from {tenant.name}.", "success")
+    return redirect_to("admin.tenant_detail", tenant_id=tenant.id)
+
+
+def _coupon_failed(tenant: Tenant, what: str, exc: Exception):
+    db.session.rollback()
+    if isinstance(exc, NotConnected):
+        reason = exc.message
+    elif isinstance(exc, LagoError):
+        reason = outage.sentence(exc)
+    else:
+        reason = str(exc)
+    flash(f"{what}: {reason}", "error")
+    return redirect_to("admin.tenant_detail", tenant_id=tenant.id)
 
 
 @bp.route("/tenants/<int:tenant_id>/credits", methods=["POST"])

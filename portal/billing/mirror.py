@@ -15,8 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.extensions import db
-from portal.lago import CreditNote, Customer, Invoice, Subscription, Wallet
+from portal.lago import AppliedCoupon, CreditNote, Customer, Invoice, Subscription, Wallet
 from portal.models import (
+    AppliedCouponMirror,
     BillingAccount,
     CreditNoteMirror,
     DunningState,
@@ -345,3 +346,47 @@ def upsert_credit_note(tenant: Tenant, note: CreditNote, source_at: datetime) ->
             "source_at": source_at,
         },
     )
+
+
+# -- Applied coupons ---------------------------------------------------------------------------
+
+
+def upsert_applied_coupon(tenant: Tenant, applied: AppliedCoupon, source_at: datetime) -> Upserted:
+    """Write a coupon applied to the tenant unless the mirror holds a newer snapshot of it."""
+    rate = applied.percentage_rate
+    return _upsert_newer(
+        AppliedCouponMirror,
+        {
+            "lago_id": applied.lago_id,
+            "tenant_id": tenant.id,
+            "coupon_code": applied.coupon_code[:255],
+            "coupon_name": applied.coupon_name[:255],
+            "status": applied.status,
+            "frequency": applied.frequency,
+            "amount_cents": applied.amount_cents,
+            "amount_cents_remaining": applied.amount_cents_remaining,
+            "amount_currency": applied.amount_currency,
+            "percentage_rate": format(rate, "f") if rate is not None else None,
+            "frequency_duration": applied.frequency_duration,
+            "frequency_duration_remaining": applied.frequency_duration_remaining,
+            "expiration_at": applied.expiration_at,
+            "applied_at": applied.created_at,
+            "terminated_at": applied.terminated_at,
+            "source_at": source_at,
+        },
+    )
+
+
+def replace_applied_coupons(
+    tenant: Tenant, applied: list[AppliedCoupon], source_at: datetime
+) -> None:
+    """The tenant's applied coupons exactly as Lago listed them (rows Lago no longer lists go)."""
+    for coupon in applied:
+        upsert_applied_coupon(tenant, coupon, source_at)
+    listed = [coupon.lago_id for coupon in applied]
+    gone = sa.delete(AppliedCouponMirror).where(
+        AppliedCouponMirror.tenant_id == tenant.id,
+        AppliedCouponMirror.lago_id.not_in(listed),
+        AppliedCouponMirror.source_at <= source_at,
+    )
+    db.session.execute(gone)

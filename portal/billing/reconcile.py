@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from portal import audit
-from portal.billing import dunning, mirror
+from portal.billing import coupons, dunning, mirror
 from portal.billing.connection import lago_client
 from portal.billing.customers import mark_for_sync
 from portal.extensions import db
@@ -103,6 +103,7 @@ def reconcile_tenant(tenant: Tenant) -> Repair:
     mirror.link_customer(tenant, customer)
 
     repair.fixed.extend(pull_subscriptions(tenant, client, now))
+    coupons.pull(tenant, client, now)
 
     since = (now - RECENT_INVOICES).date().isoformat()
     for invoice in client.list_invoices(

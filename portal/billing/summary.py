@@ -15,8 +15,10 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from portal.billing import coupons
 from portal.extensions import db
 from portal.models import (
+    AppliedCouponMirror,
     BillingAccount,
     DunningState,
     Plan,
@@ -108,6 +110,7 @@ class BillingSummary:
     zone: str
     as_of: datetime | None
     timeline: list[TimelineEntry] = field(default_factory=list)
+    coupons: list[AppliedCouponMirror] = field(default_factory=list)
 
     @property
     def plan_title(self) -> str | None:
@@ -324,4 +327,5 @@ def summarize(tenant: Tenant, now: datetime | None = None) -> BillingSummary:
         zone=display_zone(tenant, account),
         as_of=max(as_of_candidates) if as_of_candidates else None,
         timeline=_timeline(subscription, pending, pending_title, trial_left, next_bill),
+        coupons=coupons.shown(tenant),
     )

@@ -1,4 +1,5 @@
-"""Getting a failed payment paid: which step comes next, and retrying every open invoice.
+"""Getting a failed payment paid: which step comes next, and retrying every open invoice
+(or one invoice, from its "Pay now").
 
 `next_step(tenant)` is what a dunning banner asks: declined (update the card), authentication
 needed (authenticate now), no card (add one) or processing (wait), each with the fix-it URL.
@@ -6,16 +7,18 @@ needed (authenticate now), no card (add one) or processing (wait), each with the
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import url_for
 
+from portal.billing import mirror
 from portal.billing.connection import lago_client
 from portal.cards import services as cards
 from portal.extensions import db
-from portal.lago.errors import LagoNotAllowed
-from portal.models import InvoiceMirror, Operation, PaymentIssue, Tenant
+from portal.lago.errors import LagoNotAllowed, LagoNotFound
+from portal.models import InvoiceMirror, Operation, PaymentIssue, Tenant, utcnow
 from portal.operations import services as operations
 
 RETRY = "invoices_retry"
@@ -100,14 +103,64 @@ def plan_retry(tenant: Tenant, user_id: int, key: str) -> Operation:
         raise cards.Refused("There is no unpaid invoice to retry.")
     if cards.default_card(tenant) is None:
         raise cards.Refused("Add a card first: there is nothing to charge the invoices to.")
+    done = "Every unpaid invoice was sent for payment again."
+    return _record_retry(tenant, user_id, key, invoices, done)
+
+
+def _record_retry(
+    tenant: Tenant, user_id: int, key: str, invoices: list[InvoiceMirror], done: str
+) -> Operation:
+    ids = [i.lago_id for i in invoices]
     return operations.record(
         tenant_id=tenant.id,
         user_id=user_id,
         kind=RETRY,
         key=key,
-        params={"invoices": [i.lago_id for i in invoices]},
-        expected={"done": "Every unpaid invoice was sent for payment again."},
+        params={"invoices": ids},
+        expected={"done": done},
     )
+
+
+def payable_invoice(tenant: Tenant, invoice_lago_id: str) -> InvoiceMirror | None:
+    """The tenant's invoice, from the mirror, else read from Lago (a credit invoice the
+    webhook has not brought yet) and mirrored; None when it is not the tenant's."""
+    found = db.session.scalar(
+        sa.select(InvoiceMirror).where(
+            InvoiceMirror.lago_id == invoice_lago_id, InvoiceMirror.tenant_id == tenant.id
+        )
+    )
+    if found is not None or mirror.invoice(invoice_lago_id) is not None:
+        return found
+    try:
+        uuid.UUID(invoice_lago_id)
+    except ValueError:
+        return None  # Lago's ids are UUIDs: nothing to ask
+    try:
+        invoice = lago_client().get_invoice(invoice_lago_id)
+    except LagoNotFound:
+        return None
+    if invoice.external_customer_id != tenant.external_id:
+        return None
+    said_at = mirror.invoice_said_at(invoice) or utcnow()
+    return mirror.upsert_invoice(tenant, invoice, said_at).row
+
+
+def needs_payment_page(tenant: Tenant, invoice: InvoiceMirror) -> bool:
+    """Pay now goes to Lago's payment page when the bank asks for a confirmation or there is
+    no card to charge; otherwise the default card is charged again."""
+    return (
+        invoice.payment_issue is PaymentIssue.authentication_required
+        or invoice.payment_action_url is not None
+        or cards.default_card(tenant) is None
+    )
+
+
+def plan_pay_now(tenant: Tenant, user_id: int, key: str, invoice: InvoiceMirror) -> Operation:
+    """Retry one invoice's payment with the default card: the retry, for that invoice only."""
+    if invoice.status != "finalized" or invoice.payment_status == "succeeded":
+        raise cards.Refused("This invoice has nothing left to pay.")
+    done = f"Invoice {invoice.number or invoice.lago_id} was sent for payment."
+    return _record_retry(tenant, user_id, key, [invoice], done)
 
 
 def send_retry(tenant: Tenant, operation: Operation) -> None:

@@ -221,6 +221,10 @@ def retry():
         operation = payment_fix.plan_retry(g.tenant, current_user.id, form.key.data)
     except (services.Refused, OperationConflict) as refusal:
         return _refused(str(refusal), "cards.fix")
+    return _send_retry(operation)
+
+
+def _send_retry(operation):
     try:
         operation = execute(operation, lambda: payment_fix.send_retry(g.tenant, operation))
     except NotConnected as error:
@@ -235,8 +239,36 @@ def pay(invoice_id: str):
     try:
         url = payment_fix.payment_url(g.tenant, invoice_id)
     except (NotConnected, LagoError) as error:
-        message = error.message if isinstance(error, NotConnected) else for_customer(error)
-        return _refused(message, "cards.fix")
+        return _refused_by_billing(error)
     if url is None:
         abort(404)
     return redirect(url, 303)
+
+
+def _refused_by_billing(error: NotConnected | LagoError):
+    message = error.message if isinstance(error, NotConnected) else for_customer(error)
+    return _refused(message, "cards.fix")
+
+
+@bp.route("/fix/pay/<invoice_id>", methods=["POST"])
+@billing_manager_required
+def pay_now(invoice_id: str):
+    """Pay now on one invoice: its payment retried with the default card, or Lago's payment
+    page when the bank asks for a confirmation or there is no card."""
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        invoice = payment_fix.payable_invoice(g.tenant, invoice_id)
+    except (NotConnected, LagoError) as error:
+        return _refused_by_billing(error)
+    if invoice is None:
+        abort(404)
+    if payment_fix.needs_payment_page(g.tenant, invoice):
+        db.session.commit()
+        return redirect_to("cards.pay", invoice_id=invoice.lago_id)
+    try:
+        operation = payment_fix.plan_pay_now(g.tenant, current_user.id, form.key.data, invoice)
+    except (services.Refused, OperationConflict) as refusal:
+        return _refused(str(refusal), "invoices.detail", lago_id=invoice.lago_id)
+    return _send_retry(operation)

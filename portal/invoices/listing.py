@@ -48,6 +48,14 @@ def standing(invoice: InvoiceMirror) -> Standing:
     return Standing.open
 
 
+PAYABLE = (Standing.open, Standing.failed, Standing.overdue)
+
+
+def payable(invoice: InvoiceMirror) -> bool:
+    """Open, failed or overdue: an invoice a customer may pay now."""
+    return standing(invoice) in PAYABLE
+
+
 def _standing_clause(wanted: Standing) -> sa.ColumnElement[bool]:
     """The SQL twin of `standing`: rows whose status in words is `wanted`."""
     finalized = InvoiceMirror.status == "finalized"

@@ -69,6 +69,7 @@ def _detail(invoice, **context):
         standing=listing.standing(invoice),
         zone=display_zone(g.tenant, account),
         downloadable=invoice.status == "finalized",
+        payable=listing.payable(invoice),
         **{
             "detail": None,
             "lines_error": None,

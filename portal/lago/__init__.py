@@ -30,9 +30,11 @@ from portal.lago.errors import (
 from portal.lago.retry import RetryPolicy
 from portal.lago.types import (
     Address,
+    AppliedCoupon,
     BillableMetric,
     Charge,
     ChargeUsage,
+    Coupon,
     CreditNote,
     Customer,
     CustomerUsage,
@@ -69,9 +71,11 @@ __all__ = [
     "lago_deadline",
     "DEFAULT_PER_PAGE",
     "Address",
+    "AppliedCoupon",
     "BillableMetric",
     "Charge",
     "ChargeUsage",
+    "Coupon",
     "CreditNote",
     "Customer",
     "CustomerUsage",

@@ -35,7 +35,9 @@ from portal.lago.errors import (
 )
 from portal.lago.retry import IDEMPOTENT_METHODS, RETRY_STATUSES, RetryPolicy
 from portal.lago.types import (
+    AppliedCoupon,
     BillableMetric,
+    Coupon,
     CreditNote,
     Customer,
     CustomerUsage,
@@ -872,6 +874,38 @@ class LagoClient:
         body = self.request("POST", "/wallet_transactions", body={"wallet_transaction": top_up})
         items = _member(body, "wallet_transactions", list)
         return [_parse(item, WalletTransaction.from_api, "wallet_transactions") for item in items]
+
+    # -- Coupons ----------------------------------------------------------------------------------
+
+    def list_coupons(self, *, per_page: int = DEFAULT_PER_PAGE) -> list[Coupon]:
+        """Every coupon of the organization's catalogue (terminated ones included)."""
+        return self._all("/coupons", "coupons", Coupon.from_api, per_page=per_page)
+
+    def list_applied_coupons(
+        self,
+        external_customer_id: str,
+        *,
+        status: str | None = None,
+        per_page: int = DEFAULT_PER_PAGE,
+    ) -> list[AppliedCoupon]:
+        """The coupons applied to a customer (`status`: active or terminated), oldest first."""
+        path = f"/customers/{segment(external_customer_id)}/applied_coupons"
+        params = {"status": status} if status else None
+        return self._all(
+            path, "applied_coupons", AppliedCoupon.from_api, per_page=per_page, params=params
+        )
+
+    def apply_coupon(self, external_customer_id: str, coupon_code: str) -> AppliedCoupon:
+        """Apply a coupon to a customer on the coupon's own terms. Not retried: a repeat would
+        apply a reusable coupon twice."""
+        body = {"external_customer_id": external_customer_id, "coupon_code": coupon_code}
+        answer = self.request("POST", "/applied_coupons", body={"applied_coupon": body})
+        return _parse(_member(answer, "applied_coupon"), AppliedCoupon.from_api, "applied_coupon")
+
+    def remove_applied_coupon(self, external_customer_id: str, lago_id: str) -> AppliedCoupon:
+        """Stop an applied coupon (Lago terminates it; invoices already issued keep it)."""
+        path = f"/customers/{segment(external_customer_id)}/applied_coupons/{segment(lago_id)}"
+        return self._one("DELETE", path, "applied_coupon", AppliedCoupon.from_api)
 
     def list_payment_methods(
         self, external_customer_id: str, *, per_page: int = DEFAULT_PER_PAGE

@@ -1047,3 +1047,94 @@ class Page(Generic[T]):
 
     items: tuple[T, ...]
     meta: PageMeta
+
+
+@dataclass(frozen=True, slots=True)
+class Coupon:
+    """A coupon of Lago's catalogue: an amount (cents) or a percentage off, once, for a number
+    of periods (`recurring`) or forever."""
+
+    lago_id: str
+    code: str
+    name: str
+    coupon_type: str  # fixed_amount | percentage
+    frequency: str  # once | recurring | forever
+    amount_cents: int | None = None
+    amount_currency: str | None = None
+    percentage_rate: Decimal | None = None
+    frequency_duration: int | None = None
+    reusable: bool = True
+    description: str | None = None
+    expiration_at: datetime | None = None
+    terminated_at: datetime | None = None
+    raw: dict[str, Any] = _raw()
+
+    @classmethod
+    def from_api(cls, data: Json) -> Coupon:
+        """Build from a `coupon` object."""
+        duration = data.get("frequency_duration")
+        return cls(
+            lago_id=str(data["lago_id"]),
+            code=str(data.get("code") or ""),
+            name=str(data.get("name") or data.get("code") or ""),
+            coupon_type=str(data.get("coupon_type") or ""),
+            frequency=str(data.get("frequency") or ""),
+            amount_cents=to_cents_or_none(data.get("amount_cents")),
+            amount_currency=to_str(data.get("amount_currency")),
+            percentage_rate=to_decimal(data.get("percentage_rate"), None),
+            frequency_duration=duration if type(duration) is int else None,
+            reusable=data.get("reusable") is not False,
+            description=to_str(data.get("description")),
+            expiration_at=to_datetime(data.get("expiration_at")),
+            terminated_at=to_datetime(data.get("terminated_at")),
+            raw=dict(data),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedCoupon:
+    """A coupon applied to a customer: what it takes off, and how much of it is left."""
+
+    lago_id: str
+    coupon_code: str
+    coupon_name: str
+    external_customer_id: str
+    status: str  # active | terminated
+    frequency: str
+    amount_cents: int | None = None
+    amount_cents_remaining: int | None = None
+    amount_currency: str | None = None
+    percentage_rate: Decimal | None = None
+    frequency_duration: int | None = None
+    frequency_duration_remaining: int | None = None
+    expiration_at: datetime | None = None
+    created_at: datetime | None = None
+    terminated_at: datetime | None = None
+    raw: dict[str, Any] = _raw()
+
+    @classmethod
+    def from_api(cls, data: Json) -> AppliedCoupon:
+        """Build from an `applied_coupon` object."""
+
+        def count(name: str) -> int | None:
+            value = data.get(name)
+            return value if type(value) is int else None
+
+        return cls(
+            lago_id=str(data["lago_id"]),
+            coupon_code=str(data.get("coupon_code") or ""),
+            coupon_name=str(data.get("coupon_name") or data.get("coupon_code") or ""),
+            external_customer_id=str(data.get("external_customer_id") or ""),
+            status=str(data.get("status") or ""),
+            frequency=str(data.get("frequency") or ""),
+            amount_cents=to_cents_or_none(data.get("amount_cents")),
+            amount_cents_remaining=to_cents_or_none(data.get("amount_cents_remaining")),
+            amount_currency=to_str(data.get("amount_currency")),
+            percentage_rate=to_decimal(data.get("percentage_rate"), None),
+            frequency_duration=count("frequency_duration"),
+            frequency_duration_remaining=count("frequency_duration_remaining"),
+            expiration_at=to_datetime(data.get("expiration_at")),
+            created_at=to_datetime(data.get("created_at")),
+            terminated_at=to_datetime(data.get("terminated_at")),
+            raw=dict(data),
+        )

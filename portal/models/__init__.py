@@ -6,6 +6,7 @@ from portal.models.base import UTCDateTime, utcnow
 from portal.models.billing import BillingConnection, Plan, Provider, WebhookAlgorithm
 from portal.models.inbox import EventSource, EventStatus, SignatureFailure, WebhookEvent
 from portal.models.mirror import (
+    AppliedCouponMirror,
     BillingAccount,
     CreditNoteMirror,
     DunningState,
@@ -23,6 +24,7 @@ from portal.models.user import User, UserSession
 
 __all__ = [
     "ApiToken",
+    "AppliedCouponMirror",
     "OutboxState",
     "Scope",
     "UsageEvent",

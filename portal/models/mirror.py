@@ -120,6 +120,32 @@ class CreditNoteMirror(Timestamps, db.Model):
     source_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
 
+class AppliedCouponMirror(Timestamps, db.Model):
+    """A coupon Lago applied to a tenant's customer: what it takes off and what is left."""
+
+    __tablename__ = "applied_coupons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    lago_id: Mapped[str] = mapped_column(sa.String(64), unique=True, nullable=False)
+    coupon_code: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    coupon_name: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    frequency: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    amount_cents: Mapped[int | None] = mapped_column(sa.BigInteger)
+    amount_cents_remaining: Mapped[int | None] = mapped_column(sa.BigInteger)
+    amount_currency: Mapped[str | None] = mapped_column(sa.String(3))
+    percentage_rate: Mapped[str | None] = mapped_column(sa.String(20))  # a decimal, as Lago says
+    frequency_duration: Mapped[int | None] = mapped_column()
+    frequency_duration_remaining: Mapped[int | None] = mapped_column()
+    expiration_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    terminated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    source_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
 class BillingAccount(Timestamps, db.Model):
     """Per tenant: the payment-provider link, wallet balance and dunning state."""
 

@@ -87,6 +87,7 @@ def world(app, make_person, frozen):
             "lago_id": invoice.lago_id,
             "tenant_id": owner.tenant_id,
             "alert_id": 1,
+            "coupon_id": 1,
         }
     return people, values
 

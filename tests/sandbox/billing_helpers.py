@@ -90,3 +90,28 @@ def types(lago_standin, **filters: Any) -> list[str]:
 def payloads(lago_standin, webhook_type: str) -> list[dict[str, Any]]:
     """The bodies of the recorded webhooks of one type, oldest first."""
     return [json.loads(w["payload"]) for w in lago_standin.webhooks(webhook_type=webhook_type)]
+
+
+def coupon_body(code: str, **fields: Any) -> dict[str, Any]:
+    """A `coupon` for `POST /coupons`: $10.00 off once, never expiring, unless told otherwise."""
+    return {
+        "name": code.replace("_", " ").title(),
+        "code": code,
+        "coupon_type": "fixed_amount",
+        "amount_cents": 1000,
+        "amount_currency": "USD",
+        "frequency": "once",
+        "expiration": "no_expiration",
+    } | fields
+
+
+def percentage_terms(rate: str, periods: int) -> dict[str, Any]:
+    """A coupon's terms: `rate` % off for `periods` billing periods."""
+    return {
+        "coupon_type": "percentage",
+        "percentage_rate": rate,
+        "amount_cents": None,
+        "amount_currency": None,
+        "frequency": "recurring",
+        "frequency_duration": periods,
+    }

@@ -27,7 +27,7 @@ def test_unknown_route_is_404_resource_not_found_and_recorded(lago_standin):
 
 def test_spec_route_not_built_yet_is_501_and_recorded(lago_standin):
     with lago_standin.client() as client:
-        reply = client.get("/coupons")
+        reply = client.get("/taxes")
     assert reply.status_code == 501
     assert reply.json()["code"] == "not_implemented_in_sandbox"
     assert [v.kind for v in lago_standin.pop_violations()] == ["route"]

@@ -63,7 +63,18 @@ def invoice_changed(event: WebhookEvent, payload: dict[str, Any]) -> None:
     if tenant is None:
         return
     mirror_invoice(event, tenant, sent.lago_id, sent)
+    if sent.raw.get("coupons_amount_cents"):
+        _pull_coupons(event, tenant)
     dunning.refresh(tenant)
+
+
+def _pull_coupons(event: WebhookEvent, tenant: Tenant) -> None:
+    """An invoice that used coupons changed what is left of them: read them again."""
+    listed, asked_at = refetch.from_lago(
+        event, "applied coupons", lambda lago: lago.list_applied_coupons(tenant.external_id)
+    )
+    if listed is not None:
+        mirror.replace_applied_coupons(tenant, listed, asked_at)
 
 
 NO_PROVIDER = "customer_must_have_payment_provider"  # retry_payment without a provider

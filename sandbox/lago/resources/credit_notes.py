@@ -179,7 +179,7 @@ def available_for(standin: Standin, customer_id: str, currency: str) -> list[dic
 
 def apply_to_invoice(standin: Standin, invoice: dict[str, Any]) -> list[dict[str, Any]]:
     """Use the customer's available credit notes on an invoice (oldest first)."""
-    remaining = invoice["fees_amount_cents"]
+    remaining = invoice["fees_amount_cents"] - invoice.get("coupons_amount_cents", 0)
     credits = []
     available = available_for(standin, invoice["customer_id"], invoice["currency"])
     for note in available:

@@ -24,6 +24,7 @@ from ..store import new_id
 from . import (
     add_ons,
     blank,
+    coupons,
     credit_notes,
     customers,
     json_body,
@@ -144,10 +145,10 @@ def serialize(
         "fees_amount_cents": invoice["fees_amount_cents"],
         "taxes_amount_cents": 0,
         "progressive_billing_credit_amount_cents": 0,
-        "coupons_amount_cents": 0,
+        "coupons_amount_cents": invoice.get("coupons_amount_cents", 0),
         "credit_notes_amount_cents": invoice["credit_notes_amount_cents"],
-        "sub_total_excluding_taxes_amount_cents": invoice["fees_amount_cents"],
-        "sub_total_including_taxes_amount_cents": invoice["fees_amount_cents"],
+        "sub_total_excluding_taxes_amount_cents": _sub_total(invoice),
+        "sub_total_including_taxes_amount_cents": _sub_total(invoice),
         "total_amount_cents": invoice["total_amount_cents"],
         "total_due_amount_cents": invoice["total_amount_cents"] - paid,
         "total_paid_amount_cents": paid,
@@ -406,13 +407,24 @@ def create(
     return invoice
 
 
+def _credits_of(invoice: dict[str, Any], kind: str) -> int:
+    return sum(c["amount_cents"] for c in invoice.get("credits", []) if c["item"]["type"] == kind)
+
+
+def _sub_total(invoice: dict[str, Any]) -> int:
+    """Fees less the coupons (before taxes, which the stand-in does not charge)."""
+    return invoice["fees_amount_cents"] - invoice.get("coupons_amount_cents", 0)
+
+
 def _compute_totals(invoice: dict[str, Any]) -> None:
     fees = sum(f["amount_cents"] for f in invoice["fees"])
     invoice["fees_amount_cents"] = fees
-    credit_notes_total = sum(c["amount_cents"] for c in invoice.get("credits", []))
+    invoice["coupons_amount_cents"] = _credits_of(invoice, "coupon")
+    credit_notes_total = _credits_of(invoice, "credit_note")
     invoice["credit_notes_amount_cents"] = credit_notes_total
     invoice["total_amount_cents"] = max(
-        fees - credit_notes_total - invoice.get("prepaid_credit_amount_cents", 0), 0
+        _sub_total(invoice) - credit_notes_total - invoice.get("prepaid_credit_amount_cents", 0),
+        0,
     )
 
 
@@ -423,8 +435,14 @@ def finalize(
     at = at or standin.clock.now()
     customer = customers.get_by_id(standin, invoice["customer_id"])
     _compute_totals(invoice)
+    if invoice["invoice_type"] == "subscription":
+        invoice["credits"] = coupons.apply_to_invoice(standin, invoice)
+        _compute_totals(invoice)
     if invoice["invoice_type"] in ("subscription", "one_off"):
-        invoice["credits"] = credit_notes.apply_to_invoice(standin, invoice)
+        invoice["credits"] = [
+            *invoice.get("credits", []),
+            *credit_notes.apply_to_invoice(standin, invoice),
+        ]
         _compute_totals(invoice)
     if invoice["invoice_type"] == "subscription":
         applied, granted, purchased = wallets.apply_to_invoice(standin, invoice)
@@ -815,6 +833,7 @@ def void_invoice(lago_id: str):
     invoice["ready_for_payment_processing"] = False
     invoice["auto_retry_at"] = None
     invoice = save(standin, invoice)
+    coupons.recredit(standin, invoice)
     credit_notes.recredit(standin, invoice)
     wallets.recredit(standin, invoice)
     emit(standin, "invoice.voided", invoice)

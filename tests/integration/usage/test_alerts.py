@@ -64,6 +64,13 @@ def test_an_alert_fires_once_per_level_and_period(app, client_as, connected, mai
     assert sorted(m["Subject"] for m in received) == sorted(
         f"Usage alert: {title}" for title in _notices(app)
     )
+    # Each email leads to the usage page, not to the billing overview.
+    for message in received:
+        plain = message.get_body(("plain",)).get_content()
+        html = message.get_body(("html",)).get_content()
+        assert "See your usage: http://localhost/usage/" in plain
+        assert 'href="http://localhost/usage/"' in html
+        assert "#billing" not in plain + html
     # In-app: the tenant's overview shows the notice.
     assert "100 % of your alert: Seats reaches 4" in client_as("member").get("/").get_data(
         as_text=True

@@ -69,7 +69,7 @@ def test_a_paid_top_up_settles_its_credits(app, client_as, connected, subscribed
     assert _transactions(client) == [("pending", "Bought", "25")]
     invoice_id = _credit_invoice(connected)
     html = client.get("/wallet/details", headers=DETAILS).get_data(as_text=True)
-    assert f'href="/invoices/{invoice_id}">Pay now' in html
+    assert f'action="/cards/fix/pay/{invoice_id}"' in html  # its own Pay now
 
     invoice = lago_call(connected, "GET", f"/invoices/{invoice_id}")["invoice"]
     assert invoice["invoice_type"] == "credit" and invoice["total_amount_cents"] == 2500
