@@ -1,14 +1,14 @@
 """The coupons applied to each tenant's Lago customer, mirrored for the billing home.
 
-Revision ID: 0015_applied_coupons
-Revises: 0014_usage_alerts
+Revision ID: 0018_applied_coupons
+Revises: 0017_usage_lago
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015_applied_coupons"
-down_revision = "0014_usage_alerts"
+revision = "0018_applied_coupons"
+down_revision = "0017_usage_lago"
 branch_labels = None
 depends_on = None
 
