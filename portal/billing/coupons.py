@@ -44,7 +44,7 @@ def refusal(error: LagoError) -> str:
 def pull(tenant: Tenant, client: LagoClient, now: datetime | None = None) -> None:
     """Mirror every coupon applied to the tenant, as Lago lists them now."""
     now = now or utcnow()
-    mirror.replace_applied_coupons(tenant, client.list_applied_coupons(tenant.external_id), now)
+    mirror.replace_applied_coupons(tenant, client.list_applied_coupons(tenant.customer_external_id), now)
 
 
 def shown(tenant: Tenant) -> list[AppliedCouponMirror]:
@@ -87,7 +87,7 @@ def _refused(error: LagoError) -> None:
 def apply(tenant: Tenant, coupon_code: str) -> AppliedCoupon:
     """Apply one of Lago's coupons to the tenant on the coupon's terms (audited)."""
     try:
-        applied = lago_client().apply_coupon(tenant.external_id, coupon_code)
+        applied = lago_client().apply_coupon(tenant.customer_external_id, coupon_code)
     except (LagoValidationError, LagoNotFound, LagoNotAllowed) as error:
         _refused(error)
         raise
@@ -104,7 +104,7 @@ def remove(tenant: Tenant, mirror_id: int) -> AppliedCoupon | None:
     if row is None:
         return None
     try:
-        applied = lago_client().remove_applied_coupon(tenant.external_id, row.lago_id)
+        applied = lago_client().remove_applied_coupon(tenant.customer_external_id, row.lago_id)
     except (LagoValidationError, LagoNotFound, LagoNotAllowed) as error:
         _refused(error)
         raise

@@ -139,7 +139,7 @@ def payable_invoice(tenant: Tenant, invoice_lago_id: str) -> InvoiceMirror | Non
         invoice = lago_client().get_invoice(invoice_lago_id)
     except LagoNotFound:
         return None
-    if invoice.external_customer_id != tenant.external_id:
+    if invoice.external_customer_id != tenant.customer_external_id:
         return None
     said_at = mirror.invoice_said_at(invoice) or utcnow()
     return mirror.upsert_invoice(tenant, invoice, said_at).row
