@@ -265,7 +265,7 @@ def run(args: argparse.Namespace, env: dict[str, str], lago, calls: Calls) -> No
     )
     lago.standin.configure(premium=True)
     with (
-        serve_gunicorn(env, port, args) as server,
+        serve_gunicorn("app:app", env, port, args) as server,
         contextlib.closing(log_in(f"http://{HOST}:{port}")) as client,
     ):
 

@@ -177,4 +177,4 @@ def test_seeded_catalogue(lago_standin):
     assert {p["amount_currency"] for p in plans.values()} == {"USD"}
     assert [p["amount_cents"] for p in body["plans"]] == [9900, 2900, 900]
     assert [len(p["charges"]) for p in body["plans"]] == [3, 2, 1]
-    assert lago_standin.seed() == {"billable_metrics": [], "plans": []}
+    assert lago_standin.seed() == {"billable_metrics": [], "features": [], "plans": []}
