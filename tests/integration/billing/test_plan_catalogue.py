@@ -145,6 +145,9 @@ def test_import_mirrors_lago_entitlements_and_a_sync_follows_their_changes(
     assert plan_rows(admin)["pro"] == "Changed in Lago"
     assert "entitlements" in lago_part(admin).get_data(as_text=True)
     assert granted(pier_plans(app)["pro"])["seats"]["max"] == 20  # not before the sync
+    edit = text_of(admin.get(f"{PLANS}/{pier_plans(app)['pro'].id}"))
+    assert "what Lago grants on this plan" in edit
+    assert "Team seats: Maximum 20, Admins 5" in edit
 
     response = admin.submit(SYNC, {"code": "pro", "import": "one"}, follow_redirects=True)
     assert "Plans synced: 0 imported, 1 updated, 0 removed." in text_of(response)
