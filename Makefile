@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 VENDOR := static/vendor/htmx.min.js static/vendor/pico.min.css static/vendor/uPlot.iife.min.js static/vendor/uPlot.min.css
 DEMO_DB := instance/demo.sqlite3
 
-.PHONY: setup demo test test-fast test-dates faketime lint format browser clean bench bench-billing
+.PHONY: setup demo test test-fast test-dates faketime lint format browser clean bench bench-billing bench-preview
 
 setup: $(STAMP) $(VENDOR)
 
@@ -81,6 +81,11 @@ bench: setup
 # Prints the billing home's p50/p99 with Lago answering at once and 100 ms late, and Lago calls per view.
 bench-billing: setup
 	$(BIN)/python -m bench.billing_home
+
+# Prints the plan preview's p50/p99, its Lago round trips and Pier's own time, then a profile.
+bench-preview: setup
+	$(BIN)/python -m bench.preview
+	$(BIN)/python -m bench.preview --profile 100
 
 lint: setup
 	$(BIN)/ruff check .
