@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+from tests.sandbox.billing_helpers import add_endpoint
 from tests.sandbox.test_plans import plan_body
 
 SEATS = {
@@ -149,17 +152,47 @@ def test_plan_entitlement_refusals(lago_standin):
     assert untouched == []
 
 
-def test_deleting_a_feature_takes_it_off_every_plan(lago_standin):
+def _sent(lago_standin) -> list[tuple[str, list[str]]]:
+    """The webhooks sent so far: type, and for a plan the codes of its entitlements."""
+    sent = []
+    for record in lago_standin.webhooks():
+        plan = json.loads(record["payload"]).get("plan") or {}
+        sent.append((record["webhook_type"], [e["code"] for e in plan.get("entitlements", [])]))
+    return sent
+
+
+def _pro_with_seats(client, webhook_url: str) -> None:
+    """A webhook endpoint, the seats feature, and Pro granting three seats."""
+    add_endpoint(client, webhook_url)
+    create_feature(client)
+    client.post("/plans", json={"plan": plan_body("pro")}).raise_for_status()
+    seats = {"entitlements": {"seats": {"max": 3}}}
+    client.post("/plans/pro/entitlements", json=seats).raise_for_status()
+
+
+def test_deleting_a_feature_takes_it_off_every_plan(lago_standin, receiver):
     with lago_standin.client() as client:
-        create_feature(client)
-        client.post("/plans", json={"plan": plan_body("pro")})
-        client.post("/plans/pro/entitlements", json={"entitlements": {"seats": {"max": 3}}})
+        _pro_with_seats(client, receiver().url)
         deleted = client.delete("/features/seats")
         plan = client.get("/plans/pro").json()["plan"]
         listed = client.get("/features").json()["features"]
     assert deleted.status_code == 200
     assert plan["entitlements"] == []
     assert listed == []
+    assert _sent(lago_standin) == [
+        ("feature.created", []),
+        ("plan.created", []),
+        ("plan.updated", ["seats"]),
+        ("plan.updated", []),
+        ("feature.deleted", []),
+    ]
+
+
+def test_removing_an_entitlement_sends_plan_updated(lago_standin, receiver):
+    with lago_standin.client() as client:
+        _pro_with_seats(client, receiver().url)
+        client.delete("/plans/pro/entitlements/seats").raise_for_status()
+    assert _sent(lago_standin)[-2:] == [("plan.updated", ["seats"]), ("plan.updated", [])]
 
 
 def test_demo_plans_grant_features(lago_standin):

@@ -181,5 +181,6 @@ def delete_entitlement(code: str, feature_code: str):
     plan = plans.get_or_404(standin, code)
     found = _one_or_404(standin, plan, feature_code)
     kept = [e for e in plan.get("entitlements", []) if e["feature_code"] != feature_code]
-    standin.store.save("plan", plan | {"entitlements": kept}, key=plan["code"])
+    plan = standin.store.save("plan", plan | {"entitlements": kept}, key=plan["code"])
+    standin.webhooks.emit("plan.updated", plans.serialize(standin, plan))
     return jsonify(entitlement=found)

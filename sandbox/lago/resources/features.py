@@ -1,7 +1,7 @@
 """Features (entitlement components with their privileges): create, list, get, delete.
 
 Plans grant features through entitlements (see `entitlements.py`); deleting a feature removes
-it from every plan, as Entitlement::FeatureDestroyService does.
+it from every plan (each sends plan.updated), as Entitlement::FeatureDestroyService does.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from flask import Blueprint, jsonify, request
 
 from .. import errors, pagination
 from ..state import Standin, current
-from . import Problems, blank, register_object, require
+from . import Problems, blank, plans, register_object, require
 
 bp = Blueprint("features", __name__)
 
@@ -154,10 +154,11 @@ def delete_feature(code: str):
     standin = current()
     feature = get_or_404(standin, code)
     serialized = serialize(standin, feature)
+    standin.store.soft_delete(KIND, feature)
     for plan in standin.store.all("plan"):
         kept = [e for e in plan.get("entitlements", []) if e["feature_code"] != code]
         if len(kept) != len(plan.get("entitlements", [])):
-            standin.store.save("plan", plan | {"entitlements": kept}, key=plan["code"])
-    standin.store.soft_delete(KIND, feature)
+            plan = standin.store.save("plan", plan | {"entitlements": kept}, key=plan["code"])
+            standin.webhooks.emit("plan.updated", plans.serialize(standin, plan))
     standin.webhooks.emit("feature.deleted", serialized)
     return jsonify(feature=serialized)
