@@ -7,7 +7,7 @@ VENDOR := static/vendor/htmx.min.js static/vendor/pico.min.css static/vendor/uPl
 DEMO_DB := instance/demo.sqlite3
 
 .PHONY: setup vendor demo test test-fast test-dates faketime lint format browser clean bench bench-billing \
-	check-deploy compose
+	bench-preview check-deploy compose
 
 setup: $(STAMP) $(VENDOR)
 
@@ -100,6 +100,11 @@ bench: setup
 # Prints the billing home's p50/p99 with Lago answering at once and 100 ms late, and Lago calls per view.
 bench-billing: setup
 	$(BIN)/python -m bench.billing_home
+
+# Prints the plan preview's p50/p99, its Lago round trips and Pier's own time, then a profile.
+bench-preview: setup
+	$(BIN)/python -m bench.preview
+	$(BIN)/python -m bench.preview --profile 100
 
 lint: setup
 	$(BIN)/ruff check .

@@ -11,7 +11,14 @@ owner in and asks for the upgrade preview fragment one request at a time, twice:
 Pier reaches Lago through a counting relay on loopback that times every Lago round trip, so
 each page's time splits into the Lago calls it waited for and Pier's own time (the relay's own
 hop, a fraction of a millisecond, counts as Pier's). Requests run one after another, so every
-Lago call belongs to the page being timed.
+Lago call belongs to the page being timed. The relay answers in one write without Nagle's
+delay: written as headers then body, the body waited for Pier's delayed ACK (up to 40 ms),
+which showed as Pier's own time. The gunicorn workers' CPU per request is printed too.
+
+`--profile N` skips gunicorn: it serves N preview requests in this process for each kind of
+Lago and prints Pier's CPU per request (this thread's, so neither the stand-in's nor the
+relay's), the SQL statements and Redis commands of one request, and a cProfile of this
+thread's CPU (Pier's own functions by cumulative time, then everything by own time).
 """
 
 from __future__ import annotations
@@ -75,6 +82,11 @@ def relay(target: str, calls: Calls) -> ThreadingHTTPServer:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # The answer leaves in one write, without Nagle: written as headers then body, the
+        # body would wait for the ACK of the headers, which Pier's side delays by up to 40 ms,
+        # and that wait would count as Pier's own time.
+        disable_nagle_algorithm = True
+        wbufsize = 1 << 20
 
         def _forward(self) -> None:
             began = time.perf_counter()
@@ -159,10 +171,15 @@ def prepare(app, lago, relay_url: str) -> None:
         db.engine.dispose()
 
 
-def log_in(base: str) -> httpx.Client:
-    client = httpx.Client(base_url=base, trust_env=False, timeout=30)
-    page = client.get("/login").text
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+def log_in(base: str):
+    return signed_in(httpx.Client(base_url=base, trust_env=False, timeout=30))
+
+
+def signed_in(client):
+    """Log the owner in through the login form (an httpx client or Flask's test client)."""
+    page = client.get("/login")
+    text = page.text if hasattr(page, "text") else page.get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', text)
     if token is None:
         sys.exit("the login page has no CSRF token")
     done = client.post(
@@ -228,6 +245,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead of timing under gunicorn, profile N preview requests in this process "
+        "(cProfile) for each Lago kind and print where Pier's time goes",
+    )
     args = parser.parse_args(argv)
     args.worker_class = "gthread" if args.threads > 1 else "sync"
 
@@ -247,7 +272,10 @@ def main(argv: list[str] | None = None) -> None:
         try:
             migrate(app)
             prepare(app, lago, f"http://{HOST}:{hop.server_address[1]}")
-            run(args, env, lago, calls)
+            if args.profile:
+                profile(app, lago, args.profile)
+            else:
+                run(args, env, lago, calls)
         finally:
             hop.shutdown()
             lago.close()
@@ -265,7 +293,7 @@ def run(args: argparse.Namespace, env: dict[str, str], lago, calls: Calls) -> No
     )
     lago.standin.configure(premium=True)
     with (
-        serve_gunicorn(env, port, args) as server,
+        serve_gunicorn("app:app", env, port, args) as server,
         contextlib.closing(log_in(f"http://{HOST}:{port}")) as client,
     ):
 
@@ -280,6 +308,82 @@ def run(args: argparse.Namespace, env: dict[str, str], lago, calls: Calls) -> No
         first = measure(client, calls, 1, "estimate")[0]
         print(f"\nfree Lago, first request: {len(first.lago)} Lago call(s), refused")
         timed("Pier's estimate (free Lago, refusal remembered)", "estimate")
+
+
+def queries(app, request) -> tuple[list[str], list[str]]:
+    """The SQL statements and the Redis commands Pier sends while serving `request()`."""
+    import redis
+    import sqlalchemy as sa
+
+    from portal.extensions import db
+
+    seen: list[str] = []
+    commands: list[str] = []
+
+    def note(conn, cursor, statement, *args) -> None:
+        seen.append(statement)
+
+    send = redis.Redis.execute_command
+    pipe = redis.client.Pipeline.execute
+
+    def command(self, *args, **options):
+        commands.append(" ".join(str(a) for a in args[:2]))
+        return send(self, *args, **options)
+
+    def pipeline(self, *args, **options):
+        commands.append("pipeline: " + ", ".join(str(c[0][0]) for c in self.command_stack))
+        return pipe(self, *args, **options)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", note)
+    redis.Redis.execute_command = command
+    redis.client.Pipeline.execute = pipeline
+    try:
+        request()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note)
+        redis.Redis.execute_command = send
+        redis.client.Pipeline.execute = pipe
+    return seen, commands
+
+
+def profile(app, lago, count: int) -> None:
+    """Where Pier's time goes in the preview view, for each kind of Lago: `count` requests
+    served in this process (Flask's test client, Lago through the relay) timed by the CPU of
+    this thread, then `count` more under cProfile counting this thread's CPU."""
+    import cProfile
+    import pstats
+
+    client = signed_in(app.test_client())
+    headers = {"HX-Request": "true", "HX-Target": "plan-preview"}
+    for premium, source in ((True, "lago"), (False, "estimate")):
+        lago.standin.configure(premium=premium)
+        for _ in range(10):
+            client.get(PREVIEW, headers=headers)
+        cpu = time.thread_time()
+        for _ in range(count):
+            client.get(PREVIEW, headers=headers)
+        cpu = (time.thread_time() - cpu) / count * 1000
+        # Pier's CPU only: the stand-in and the relay run in other threads of this process.
+        profiler = cProfile.Profile(time.thread_time)
+        profiler.enable()
+        for _ in range(count):
+            answer = client.get(PREVIEW, headers=headers)
+            if f'data-source="{source}"' not in answer.get_data(as_text=True):
+                sys.exit(f"unexpected preview ({answer.status_code})")
+        profiler.disable()
+        print(f"\n== {source}: Pier's CPU per request {cpu:.2f} ms (this thread, not profiled)")
+        statements, commands = queries(app, lambda: client.get(PREVIEW, headers=headers))
+        print(f"{len(statements)} SQL statements per request:")
+        for statement in statements:
+            print("  ", " ".join(statement.split())[:160])
+        print(f"{len(commands)} Redis commands per request:")
+        for command in commands:
+            print("  ", command)
+        stats = pstats.Stats(profiler)
+        stats.sort_stats("cumulative").print_stats(r"/(portal|templates)/", 40)
+        stats.sort_stats("tottime").print_stats(25)
 
 
 if __name__ == "__main__":

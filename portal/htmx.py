@@ -11,6 +11,7 @@ target gets the whole page, as a plain request would.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 
 from flask import Response, current_app, make_response, redirect, render_template, request, url_for
@@ -50,22 +51,88 @@ def render_block(template_name: str, block: str, **context) -> str:
     return env.concat(render(template.new_context(_template_context(context))))  # type: ignore[attr-defined]
 
 
+# template -> {block: the top-level block it sits in}, learnt from the first render that shows
+# the block (a template reloaded in development is a new object, learnt afresh).
+_TOP_BLOCKS: weakref.WeakKeyDictionary[Template, dict[str, str]] = weakref.WeakKeyDictionary()
+
+
+class _Tracked:
+    """A block's render function, run through `run` (which may skip it)."""
+
+    __slots__ = ("name", "render", "run")
+
+    def __init__(self, name: str, render, run) -> None:
+        self.name, self.render, self.run = name, render, run
+
+    def __call__(self, context):
+        return self.run(self.name, self.render, context)
+
+    def __eq__(self, other) -> bool:  # Context.super finds a block by its own function
+        return other is self or other is self.render
+
+    __hash__ = object.__hash__
+
+
+class _Chain(list):
+    """The render functions of a block that only a parent template defines: Jinja appends
+    them while rendering; the first one is tracked."""
+
+    def __init__(self, name: str, run) -> None:
+        super().__init__()
+        self.name, self.run = name, run
+
+    def append(self, render) -> None:
+        super().append(render if self else _Tracked(self.name, render, self.run))
+
+
+class _Blocks(dict):
+    """A page's blocks with every block's own render function tracked, the parents' too."""
+
+    def __init__(self, blocks: dict, run) -> None:
+        super().__init__(
+            (name, [_Tracked(name, chain[0], run), *chain[1:]]) for name, chain in blocks.items()
+        )
+        self.run = run
+
+    def setdefault(self, name, default=None):
+        if name not in self:
+            self[name] = _Chain(name, self.run)
+        return self[name]
+
+
 def render_fragment(template_name: str, block: str, **context) -> str | None:
     """The block as it appears in the whole page rendered with this context, or None when
-    the page does not show it (a block behind an `{% if %}` that is false for this viewer)."""
+    the page does not show it (a block behind an `{% if %}` that is false for this viewer).
+
+    Once a render has shown where the block sits, later ones skip the other top-level blocks
+    (title, banners, flashes...): the fragment cannot be inside them and their output would be
+    thrown away. A flash message is then left for the next whole page."""
     env = current_app.jinja_env
     template: Template = env.get_template(template_name)
     page = template.new_context(_template_context(context))
     if block not in page.blocks:
         return None
-    render, shown = page.blocks[block][0], []
+    known = _TOP_BLOCKS.setdefault(template, {})
+    top = known.get(block)
+    opened: list[str] = []
+    shown: list[str] = []
 
-    def capture(block_context):
-        parts = list(render(block_context))
-        shown.append(env.concat(parts))  # type: ignore[attr-defined]
-        yield from parts
+    def run(name: str, render, block_context):
+        if not opened and top is not None and name != top:
+            return
+        opened.append(name)
+        try:
+            if name != block:
+                yield from render(block_context)
+                return
+            parts = list(render(block_context))
+            shown.append(env.concat(parts))  # type: ignore[attr-defined]
+            known.setdefault(block, opened[0])
+            yield from parts
+        finally:
+            opened.pop()
 
-    page.blocks[block][0] = capture
+    page.blocks = _Blocks(page.blocks, run)
     env.concat(template.root_render_func(page))  # type: ignore[attr-defined]
     return shown[0] if shown else None
 

@@ -11,7 +11,7 @@ from portal.access import platform_admin_required
 from portal.admin import bp
 from portal.admin.forms import NewPlanForm, PlanForm
 from portal.auth.forms import ConfirmForm
-from portal.billing import catalogue, outage
+from portal.billing import catalogue, outage, plan_features
 from portal.billing.connection import NotConnected, get_connection, lago_client
 from portal.extensions import db
 from portal.htmx import is_htmx, redirect_to, render_page
@@ -155,4 +155,10 @@ def plan_edit(plan_id: int):
         flash(f"{plan.title} saved.", "success")
         return redirect_to("admin.plans")
     status = 422 if form.is_submitted() and is_htmx() else 200
-    return render_page("admin/plan_edit.html", plan=plan, form=form, status=status)
+    return render_page(
+        "admin/plan_edit.html",
+        plan=plan,
+        form=form,
+        status=status,
+        granted=plan_features.granted(plan),
+    )

@@ -50,10 +50,9 @@ def subscription_state(external_id: str):
 def list_entitlements(external_id: str):
     """The features of the tenant's plan, each with its answer."""
     tenant = find_tenant(external_id)
-    metrics, lines = features_of(summarize(tenant))
     return {
         "tenant_id": tenant.external_id,
-        "data": [_entitlement_json(entitlement(tenant, f)) for f in metrics + lines],
+        "data": [_entitlement_json(entitlement(tenant, f)) for f in features_of(summarize(tenant))],
     }
 
 
@@ -72,6 +71,8 @@ def _entitlement_json(item) -> dict:
         "allowed": item.allowed,
         "reason": item.reason,
         "source": item.source,
+        "name": item.name,
+        "privileges": item.privileges,
         "plan_code": item.plan_code,
         "subscription_status": item.status.value,
         "usage": (
@@ -81,7 +82,7 @@ def _entitlement_json(item) -> dict:
                 "period_to": iso(item.usage_to),
                 "as_of": iso(item.usage_as_of),
             }
-            if item.source == "billable_metric"
+            if item.metered
             else None
         ),
         "limit": None,

@@ -22,6 +22,7 @@ MIRRORED = (
     "trial_period_days",
     "pay_in_advance",
     "charges",
+    "entitlements",
 )
 
 
@@ -38,6 +39,26 @@ def _charges(lago_plan: LagoPlan) -> list[dict]:
     ]
 
 
+def _entitlements(lago_plan: LagoPlan) -> list[dict]:
+    return [
+        {
+            "code": entitlement.code,
+            "name": entitlement.name,
+            "description": entitlement.description,
+            "privileges": [
+                {
+                    "code": privilege.code,
+                    "name": privilege.name,
+                    "value_type": privilege.value_type,
+                    "value": privilege.value,
+                }
+                for privilege in entitlement.privileges
+            ],
+        }
+        for entitlement in lago_plan.entitlements
+    ]
+
+
 def mirrored_values(lago_plan: LagoPlan) -> dict:
     """The fields Pier copies from a Lago plan."""
     return {
@@ -48,6 +69,7 @@ def mirrored_values(lago_plan: LagoPlan) -> dict:
         "trial_period_days": float(lago_plan.trial_period_days or 0),
         "pay_in_advance": bool(lago_plan.pay_in_advance),
         "charges": _charges(lago_plan),
+        "entitlements": _entitlements(lago_plan),
     }
 
 

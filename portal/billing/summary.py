@@ -148,9 +148,9 @@ def _price(plan: Plan | None) -> Price | None:
     return Price(plan.amount_cents, plan.currency, plan.interval, bool(plan.charges))
 
 
-def current_subscription(tenant_id: int) -> SubscriptionMirror | None:
-    """The tenant's live subscription: active first, else one that has not started yet."""
-    rows = list(
+def _live_rows(tenant_id: int) -> list[SubscriptionMirror]:
+    """The tenant's active and pending subscription rows, oldest first."""
+    return list(
         db.session.scalars(
             sa.select(SubscriptionMirror)
             .where(
@@ -160,6 +160,9 @@ def current_subscription(tenant_id: int) -> SubscriptionMirror | None:
             .order_by(SubscriptionMirror.id)
         )
     )
+
+
+def _current_of(rows: list[SubscriptionMirror]) -> SubscriptionMirror | None:
     active = [row for row in rows if row.status == "active"]
     if active:
         return max(active, key=lambda row: row.started_at or row.created_at)
@@ -167,21 +170,31 @@ def current_subscription(tenant_id: int) -> SubscriptionMirror | None:
     return rows[0] if rows else None
 
 
+def _pending_of(
+    current: SubscriptionMirror | None, rows: list[SubscriptionMirror]
+) -> SubscriptionMirror | None:
+    if current is None or current.status != "active":
+        return None
+    found = [
+        row
+        for row in rows
+        if row.status == "pending"
+        and row.external_id == current.external_id
+        and row.lago_id != current.lago_id
+    ]
+    return found[-1] if found else None
+
+
+def current_subscription(tenant_id: int) -> SubscriptionMirror | None:
+    """The tenant's live subscription: active first, else one that has not started yet."""
+    return _current_of(_live_rows(tenant_id))
+
+
 def pending_downgrade(current: SubscriptionMirror | None) -> SubscriptionMirror | None:
     """The pending next subscription of an active one: a scheduled downgrade."""
     if current is None or current.status != "active":
         return None
-    return db.session.scalar(
-        sa.select(SubscriptionMirror)
-        .where(
-            SubscriptionMirror.tenant_id == current.tenant_id,
-            SubscriptionMirror.external_id == current.external_id,
-            SubscriptionMirror.status == "pending",
-            SubscriptionMirror.lago_id != current.lago_id,
-        )
-        .order_by(SubscriptionMirror.id.desc())
-        .limit(1)
-    )
+    return _pending_of(current, _live_rows(current.tenant_id))
 
 
 def _had_subscription(tenant_id: int) -> bool:
@@ -297,13 +310,15 @@ def summarize(tenant: Tenant, now: datetime | None = None) -> BillingSummary:
     account = db.session.scalar(
         sa.select(BillingAccount).where(BillingAccount.tenant_id == tenant.id)
     )
-    subscription = current_subscription(tenant.id)
-    pending = pending_downgrade(subscription)
+    rows = _live_rows(tenant.id)  # one query for the subscription and its pending downgrade
+    subscription = _current_of(rows)
+    pending = _pending_of(subscription, rows)
     plans = _plans({row.plan_code for row in (subscription, pending) if row is not None})
     plan = plans.get(subscription.plan_code) if subscription else None
     pending_plan = plans.get(pending.plan_code) if pending else None
     trial_left = trial_days_left(subscription, now)
-    status = _status(subscription, pending, account, trial_left, _had_subscription(tenant.id))
+    had_any = subscription is not None or _had_subscription(tenant.id)
+    status = _status(subscription, pending, account, trial_left, had_any)
     next_bill = _next_bill(subscription, plan, pending, pending_plan)
     pending_title = (pending_plan.title if pending_plan else pending.plan_code) if pending else None
     as_of_candidates = [

@@ -220,6 +220,47 @@ class Charge:
 
 
 @dataclass(frozen=True, slots=True)
+class Privilege:
+    """One privilege of a feature as a plan grants it: its value, typed by `value_type`."""
+
+    code: str
+    name: str | None
+    value_type: str
+    value: Any
+
+    @classmethod
+    def from_api(cls, data: Json) -> Privilege:
+        """Build from a `privileges[]` item of a plan entitlement."""
+        return cls(
+            code=str(data["code"]),
+            name=to_str(data.get("name")),
+            value_type=str(data.get("value_type") or "string"),
+            value=data.get("value"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PlanEntitlement:
+    """A feature a plan grants (Lago's plan entitlement), with its privileges' values."""
+
+    code: str
+    name: str | None = None
+    description: str | None = None
+    privileges: tuple[Privilege, ...] = ()
+
+    @classmethod
+    def from_api(cls, data: Json) -> PlanEntitlement:
+        """Build from an `entitlements[]` item of a plan (also when wrapped, as the spec has it)."""
+        data = mapping(data.get("entitlement")) or data
+        return cls(
+            code=str(data["code"]),
+            name=to_str(data.get("name")),
+            description=to_str(data.get("description")),
+            privileges=tuple(Privilege.from_api(p) for p in objects(data.get("privileges"))),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     """A price list: a base fee per interval, usage charges and an optional trial."""
 
@@ -236,6 +277,7 @@ class Plan:
     bill_charges_monthly: bool | None = None
     minimum_commitment_cents: int | None = None
     charges: tuple[Charge, ...] = ()
+    entitlements: tuple[PlanEntitlement, ...] = ()
     created_at: datetime | None = None
     raw: dict[str, Any] = _raw()
 
@@ -262,6 +304,9 @@ class Plan:
             bill_charges_monthly=data.get("bill_charges_monthly"),
             minimum_commitment_cents=to_cents_or_none(commitment.get("amount_cents")),
             charges=tuple(Charge.from_api(c) for c in objects(data.get("charges"))),
+            entitlements=tuple(
+                PlanEntitlement.from_api(e) for e in objects(data.get("entitlements"))
+            ),
             created_at=to_datetime(data.get("created_at")),
             raw=dict(data),
         )

@@ -122,6 +122,11 @@ class Plan(Timestamps, db.Model):
     trial_period_days: Mapped[float] = mapped_column(sa.Float, nullable=False, default=0)
     pay_in_advance: Mapped[bool] = mapped_column(nullable=False, default=False)
     charges: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
+    # Lago's plan entitlements: [{code, name, description, privileges: [{code, name,
+    # value_type, value}]}], in Lago's order.
+    entitlements: Mapped[list] = mapped_column(
+        sa.JSON, nullable=False, default=list, server_default=sa.text("'[]'")
+    )
     lago_fingerprint: Mapped[str | None] = mapped_column(sa.String(64))
     removed_from_lago_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -6,6 +6,7 @@ from flask import abort, flash, g, request
 from flask_login import current_user
 
 from portal.access import billing_manager_required, current_membership, member_required
+from portal.billing import plan_features
 from portal.billing.connection import NotConnected, get_connection
 from portal.billing.summary import INTERVAL_WORDS, summarize
 from portal.extensions import db
@@ -38,8 +39,10 @@ def _page(summary, *, preview=None, form=None, status: int = 200):
         interval=interval,
         manages=current_membership().role.can_manage_billing,
         charge_words=services.charge_words,
+        granted=plan_features.granted,
         interval_words=INTERVAL_WORDS,
         preview=preview,
+        lost=plan_features.lost(current, preview.target) if preview and current else [],
         form=form or ChangeForm(),
     )
 

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from portal.access import billing_manager_required, member_required
 from portal.auth.forms import ConfirmForm
-from portal.billing import outage, reconcile
+from portal.billing import outage, plan_features, reconcile
 from portal.billing.connection import NotConnected
 from portal.billing.sentences import for_customer
 from portal.billing.summary import summarize
@@ -70,6 +70,7 @@ def cancel():
             summary=summary,
             credit_note_words=services.CREDIT_NOTE_WORDS.get(credit_note, ""),
             invoice=invoice,
+            lost=plan_features.lost(summary.plan, None),
         )
     try:
         operation = services.plan_cancellation(

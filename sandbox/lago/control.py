@@ -11,7 +11,14 @@ from ..common.control import ControlError, add_shared_routes
 from . import scheduler, signing
 from .clock import parse_iso
 from .resources import OBJECT_FINDERS, customers, invoices, json_body, payment_methods, payments
-from .spec import EMPTY_RESPONSES, EXTRA_RESPONSES, EXTRA_ROUTES, SIGNED_GAPS, SPEC_GAPS
+from .spec import (
+    EMPTY_RESPONSES,
+    EXTRA_RESPONSES,
+    EXTRA_ROUTES,
+    SHAPE_GAPS,
+    SIGNED_GAPS,
+    SPEC_GAPS,
+)
 from .state import Standin, current
 from .webhook_types import WEBHOOK_TYPES
 from .webhooks import KIND as WEBHOOK_KIND
@@ -107,6 +114,7 @@ def spec_info():
         extra_responses={f"{k[0]} -> {k[1]}": v.source for k, v in EXTRA_RESPONSES.items()},
         nullable_overrides=[f"{s}.{'.'.join(p)}: {why}" for s, p, why in SPEC_GAPS],
         signed_overrides=[f"{s}.{'.'.join(p)}: {why}" for s, p, why in SIGNED_GAPS],
+        shape_overrides=[f"{s}.{'.'.join(p)}: {why}" for s, p, _shape, why in SHAPE_GAPS],
     )
 
 

@@ -1,10 +1,11 @@
-"""Demo catalogue: three billable metrics and Starter / Pro / Business monthly USD plans."""
+"""Demo catalogue: three billable metrics, three features, and Starter / Pro / Business monthly
+USD plans that grant those features (Lago plan entitlements)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .resources import billable_metrics, plans
+from .resources import billable_metrics, entitlements, features, plans
 
 if TYPE_CHECKING:
     from .state import Standin
@@ -32,6 +33,54 @@ METRICS: tuple[dict[str, Any], ...] = (
         "description": "Peak storage in GB",
     },
 )
+
+FEATURES: tuple[dict[str, Any], ...] = (
+    {
+        "code": "seats",
+        "name": "Team seats",
+        "description": "People who can sign in",
+        "privileges": [
+            {"code": "max", "name": "Maximum", "value_type": "integer"},
+            {"code": "max_admins", "name": "Admins", "value_type": "integer"},
+        ],
+    },
+    {
+        "code": "sso",
+        "name": "Single sign-on",
+        "description": "Sign in through your identity provider",
+        "privileges": [
+            {
+                "code": "provider",
+                "name": "Provider",
+                "value_type": "select",
+                "config": {"select_options": ["google", "okta"]},
+            }
+        ],
+    },
+    {
+        "code": "audit_log",
+        "name": "Audit log",
+        "description": "Who changed what, kept for a while",
+        "privileges": [
+            {"code": "retention_days", "name": "Retention in days", "value_type": "integer"},
+            {"code": "export", "name": "Export", "value_type": "boolean"},
+        ],
+    },
+)
+
+# plan code -> {feature code: {privilege code: value}}
+ENTITLEMENTS: dict[str, dict[str, dict[str, Any]]] = {
+    "starter": {"seats": {"max": 3, "max_admins": 1}},
+    "pro": {
+        "seats": {"max": 20, "max_admins": 5},
+        "audit_log": {"retention_days": 30, "export": False},
+    },
+    "business": {
+        "seats": {"max": 100, "max_admins": 20},
+        "sso": {"provider": "okta"},
+        "audit_log": {"retention_days": 365, "export": True},
+    },
+}
 
 
 def _graduated(free_units: int, per_unit: str) -> dict[str, Any]:
@@ -125,8 +174,9 @@ def _plans(metric_ids: dict[str, str]) -> list[dict[str, Any]]:
 
 
 def seed_demo_data(standin: Standin) -> dict[str, list[str]]:
-    """Create whatever demo metrics and plans are missing; returns the codes created."""
-    created: dict[str, list[str]] = {"billable_metrics": [], "plans": []}
+    """Create whatever demo metrics, features and plans are missing; returns the codes created.
+    A new plan gets its entitlements."""
+    created: dict[str, list[str]] = {"billable_metrics": [], "features": [], "plans": []}
     metric_ids = {}
     for params in METRICS:
         metric = billable_metrics.find(standin, params["code"])
@@ -134,9 +184,14 @@ def seed_demo_data(standin: Standin) -> dict[str, list[str]]:
             metric = billable_metrics.create(standin, params, notify=False)
             created["billable_metrics"].append(metric["code"])
         metric_ids[metric["code"]] = metric["id"]
+    for params in FEATURES:
+        if features.find(standin, params["code"]) is None:
+            features.create(standin, params, notify=False)
+            created["features"].append(params["code"])
     # Oldest first, so that lists (newest first) show Business, Pro, Starter.
     for params in _plans(metric_ids):
         if plans.find(standin, params["code"]) is None:
-            plans.create(standin, params, notify=False)
+            plan = plans.create(standin, params, notify=False)
+            entitlements.grant(standin, plan, ENTITLEMENTS.get(params["code"], {}))
             created["plans"].append(params["code"])
     return created

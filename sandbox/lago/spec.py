@@ -260,6 +260,19 @@ DROPPED_FIELDS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+# Response schemas whose shape differs from what lago-api's serializers emit: a property, then
+# keys inside it; the node is replaced in memory by the one given.
+SHAPE_GAPS: tuple[tuple[str, tuple[str, ...], dict[str, Any], str], ...] = (
+    (
+        "PlanObject",
+        ("entitlements", "items"),
+        {"$ref": "#/components/schemas/PlanEntitlementObject"},
+        "V1::PlanSerializer#entitlements: a CollectionSerializer of PlanEntitlementSerializer, "
+        "so each item is the entitlement itself, not wrapped in an `entitlement` key",
+    ),
+)
+
+
 @dataclass
 class SpecStats:
     """How long loading and validating took, for the README and the report."""
@@ -313,13 +326,18 @@ def load_spec(path: str = str(SPEC_PATH)) -> LoadedSpec:
 
 
 def apply_gaps(data: dict[str, Any]) -> dict[str, Any]:
-    """A copy of the spec with the SPEC_GAPS fields made nullable, SIGNED_GAPS signed and
-    DROPPED_FIELDS no longer required."""
+    """A copy of the spec with the SPEC_GAPS fields made nullable, SHAPE_GAPS reshaped,
+    SIGNED_GAPS signed and DROPPED_FIELDS no longer required."""
     data = copy.deepcopy(data)
     schemas = data["components"]["schemas"]
     for schema_name, prop_path, _source in SPEC_GAPS:
         props = _properties(schemas[schema_name], prop_path)
         props[prop_path[-1]] = _nullable(props[prop_path[-1]])
+    for schema_name, (prop, *keys, last), shape, _source in SHAPE_GAPS:
+        node = schemas[schema_name]["properties"][prop]
+        for key in keys:
+            node = node[key]
+        node[last] = shape
     for schema_name, prop_path, _source in SIGNED_GAPS:
         props = _properties(schemas[schema_name], prop_path)
         props[prop_path[-1]] = dict(props[prop_path[-1]], pattern="^-?[0-9]+.?[0-9]*$")

@@ -66,3 +66,30 @@ def test_start_a_subscription_from_none(page: Page, live_server, switchable):  #
 
     expect(page.locator("#operation-status")).to_have_attribute("data-state", "confirmed")
     expect(page.locator("#billing-summary")).to_contain_text("Starter")
+
+
+def test_plans_show_what_lago_grants_and_a_downgrade_what_is_lost(
+    page: Page,
+    live_server,
+    switchable,  # noqa: F811
+):
+    log_in(page, switchable.owner)
+    page.goto("/plans/")
+    business = page.locator('[data-plan="business"] .entitlements')
+    expect(business).to_contain_text("Single sign-on: Provider: okta")
+    expect(business).to_contain_text("Team seats: Maximum 100, Admins 20")
+    expect(page.locator('[data-plan="starter"] .entitlements')).not_to_contain_text("Audit log")
+
+    preview = page.locator("#plan-preview")
+    for choice in ("Switch to Starter", "Switch to Business", "Switch to Starter"):
+        page.get_by_role("button", name=choice).click()
+        expect(preview.get_by_role("heading", name=choice)).to_be_visible()
+    lost = preview.locator(".lost-features")
+    expect(lost).to_contain_text("you no longer have:")
+    expect(lost.locator("li")).to_have_text(
+        [
+            "Team seats: Maximum from 20 to 3, Admins from 5 to 1",
+            "Audit log: Retention in days 30, Export: no",
+        ]
+    )
+    expect(preview.get_by_role("button", name="Schedule the switch")).to_be_visible()

@@ -190,3 +190,18 @@ def test_a_declared_fragment_comes_alone_and_others_get_the_page(app, world):
         "/team/", headers={"HX-Request": "true", "HX-Boosted": "true", "HX-Target": "invite-panel"}
     )
     assert "<h1>Team of" in boosted.get_data(as_text=True)
+
+
+def test_a_fragment_served_again_renders_only_what_holds_it(app, world):
+    """The first render learns where the fragment sits; later ones skip the other top-level
+    blocks, so they read the same and a flash waits for the next whole page."""
+    people, _ = world
+    owner = _client(app, people, "owner")
+    headers = {"HX-Request": "true", "HX-Target": "invite-panel"}
+    first = owner.get("/team/", headers=headers).get_data(as_text=True)
+    with owner.session_transaction() as session:
+        session["_flashes"] = [("message", "Saved a moment ago.")]
+    again = owner.get("/team/", headers=headers).get_data(as_text=True)
+    assert again == first and INVITEE in again
+    assert "Saved a moment ago." not in again
+    assert "Saved a moment ago." in owner.get("/team/").get_data(as_text=True)

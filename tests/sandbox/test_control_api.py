@@ -34,9 +34,10 @@ def test_reset_and_seed(lago_standin):
         reseeded = control.post("/reset", json={"seed": True}).json()["counts"]
     assert seeded == {
         "billable_metrics": ["api_calls", "seats", "storage_gb"],
+        "features": ["seats", "sso", "audit_log"],
         "plans": ["starter", "pro", "business"],
     }
-    assert again == {"billable_metrics": [], "plans": []}
+    assert again == {"billable_metrics": [], "features": [], "plans": []}
     assert counts["plan"] == 3
     assert cleared["plan"] == 0
     assert reseeded["plan"] == 3

@@ -177,7 +177,7 @@ def test_seeded_catalogue(lago_standin):
     assert {p["amount_currency"] for p in plans.values()} == {"USD"}
     assert [p["amount_cents"] for p in body["plans"]] == [9900, 2900, 900]
     assert [len(p["charges"]) for p in body["plans"]] == [3, 2, 1]
-    assert lago_standin.seed() == {"billable_metrics": [], "plans": []}
+    assert lago_standin.seed() == {"billable_metrics": [], "features": [], "plans": []}
 
 
 def test_metric_update_keeps_how_it_counts_once_a_plan_charges_it(lago_standin):

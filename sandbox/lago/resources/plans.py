@@ -11,7 +11,7 @@ from .. import errors, pagination
 from ..spec import schema_enum
 from ..state import Standin, current
 from ..store import new_id
-from . import Problems, blank, register_object, require
+from . import Problems, blank, entitlements, register_object, require
 
 bp = Blueprint("plans", __name__)
 
@@ -85,7 +85,7 @@ def serialize(standin: Standin, plan: dict[str, Any]) -> dict[str, Any]:
         "pending_deletion": plan.get("pending_deletion", False),
         "charges": [serialize_charge(standin, c) for c in plan.get("charges", [])],
         "fixed_charges": [],
-        "entitlements": [],
+        "entitlements": entitlements.serialize_all(standin, plan),
         "usage_thresholds": list(plan.get("usage_thresholds", [])),
         "taxes": [],
     }

@@ -65,7 +65,7 @@ def test_plan_features_and_unknown_ones(app, api, subscribed):
         plan.features = ["Priority support"]
         db.session.commit()
     listed = api.get(f"/tenants/{subscribed.external_id}/entitlements").get_json()["data"]
-    assert [f["feature"] for f in listed] == ["api_calls", "seats", "Priority support"]
+    assert [f["feature"] for f in listed] == ["api_calls", "seats", "audit_log", "Priority support"]
     line = api.get(f"/tenants/{subscribed.external_id}/entitlements/priority%20support").get_json()
     assert (line["allowed"], line["source"], line["usage"]) == (True, "plan_feature", None)
     unknown = api.get(f"/tenants/{subscribed.external_id}/entitlements/sso").get_json()
@@ -78,3 +78,29 @@ def test_a_tenant_without_a_subscription_is_entitled_to_nothing(api):
     assert (state["status"], state["plan"], state["subscription"]) == ("none", None, None)
     answer = api.get(f"/tenants/{tenant}/entitlements/api_calls").get_json()
     assert answer["allowed"] is False
+
+
+def test_lago_entitlements_answer_with_the_plans_privileges(app, api, subscribed):
+    seats = api.get(f"/tenants/{subscribed.external_id}/entitlements/seats").get_json()
+    # Seats is both a billable metric of Pro and a Lago feature: Lago's entitlement answers,
+    # and the metric's usage stays.
+    assert (seats["allowed"], seats["source"], seats["name"]) == (
+        True,
+        "lago_entitlement",
+        "Team seats",
+    )
+    assert seats["privileges"] == {"max": 20, "max_admins": 5}
+    assert seats["usage"] is not None and seats["limit"] is None
+    audit = api.get(f"/tenants/{subscribed.external_id}/entitlements/audit_log").get_json()
+    assert audit["privileges"] == {"retention_days": 30, "export": False}
+    assert audit["usage"] is None
+    calls = api.get(f"/tenants/{subscribed.external_id}/entitlements/api_calls").get_json()
+    assert (calls["source"], calls["privileges"], calls["name"]) == ("billable_metric", None, None)
+    sso = api.get(f"/tenants/{subscribed.external_id}/entitlements/sso").get_json()
+    assert (sso["allowed"], sso["source"]) == (False, "none")  # Business has it, Pro does not
+    listed = api.get(f"/tenants/{subscribed.external_id}/entitlements").get_json()["data"]
+    assert {f["feature"]: f["source"] for f in listed} == {
+        "api_calls": "billable_metric",
+        "seats": "lago_entitlement",
+        "audit_log": "lago_entitlement",
+    }

@@ -111,6 +111,58 @@ def test_a_plan_changed_in_lago_is_shown_then_mirrored(app, admin, lago_standin)
     assert plan_rows(admin)["pro"] == "Up to date"
 
 
+def granted(plan: Plan) -> dict[str, dict]:
+    """Feature code -> {privilege code: value} of a plan's mirrored entitlements."""
+    return {e["code"]: {p["code"]: p["value"] for p in e["privileges"]} for e in plan.entitlements}
+
+
+def test_import_mirrors_lago_entitlements_and_a_sync_follows_their_changes(
+    app, admin, lago_standin
+):
+    lago_standin.seed()
+    connect(admin, lago_standin)
+    admin.submit(SYNC, {"import": "all"})
+    plans = pier_plans(app)
+    assert granted(plans["pro"]) == {
+        "seats": {"max": 20, "max_admins": 5},
+        "audit_log": {"retention_days": 30, "export": False},
+    }
+    sso = plans["business"].entitlements[1]
+    assert (sso["name"], sso["description"]) == (
+        "Single sign-on",
+        "Sign in through your identity provider",
+    )
+    assert sso["privileges"] == [
+        {"code": "provider", "name": "Provider", "value_type": "select", "value": "okta"}
+    ]
+
+    with lago_standin.client() as lago:
+        reply = lago.patch(
+            "/plans/pro/entitlements",
+            json={"entitlements": {"seats": {"max": 25}, "sso": {"provider": "google"}}},
+        )
+        assert reply.status_code == 200, reply.text
+    assert plan_rows(admin)["pro"] == "Changed in Lago"
+    assert "entitlements" in lago_part(admin).get_data(as_text=True)
+    assert granted(pier_plans(app)["pro"])["seats"]["max"] == 20  # not before the sync
+    edit = text_of(admin.get(f"{PLANS}/{pier_plans(app)['pro'].id}"))
+    assert "what Lago grants on this plan" in edit
+    assert "Team seats: Maximum 20, Admins 5" in edit
+
+    response = admin.submit(SYNC, {"code": "pro", "import": "one"}, follow_redirects=True)
+    assert "Plans synced: 0 imported, 1 updated, 0 removed." in text_of(response)
+    assert granted(pier_plans(app)["pro"]) == {
+        "seats": {"max": 25, "max_admins": 5},
+        "audit_log": {"retention_days": 30, "export": False},
+        "sso": {"provider": "google"},
+    }
+    with lago_standin.client() as lago:
+        lago.delete("/plans/pro/entitlements/audit_log").raise_for_status()
+    admin.submit(SYNC, {})
+    assert set(granted(pier_plans(app)["pro"])) == {"seats", "sso"}
+    assert plan_rows(admin)["pro"] == "Up to date"
+
+
 def test_a_plan_deleted_in_lago_is_shown_as_removed_and_hidden(app, admin, lago_standin):
     lago_standin.seed()
     connect(admin, lago_standin)

@@ -54,6 +54,30 @@ def test_plan_without_trial(plan_json):
     assert plan.minimum_commitment_cents is None
 
 
+SEATS = {
+    "code": "seats",
+    "name": "Team seats",
+    "description": None,
+    "privileges": [
+        {"code": "max", "name": "Maximum", "value_type": "integer", "value": 10, "config": {}},
+        {"code": "root", "name": None, "value_type": "boolean", "value": True, "config": {}},
+    ],
+}
+
+
+def test_plan_entitlements_as_lago_api_serializes_them_and_as_the_spec_wraps_them(plan_json):
+    flat = Plan.from_api(plan_json | {"entitlements": [SEATS]})
+    wrapped = Plan.from_api(plan_json | {"entitlements": [{"entitlement": SEATS}]})
+    assert flat.entitlements == wrapped.entitlements
+    [seats] = flat.entitlements
+    assert (seats.code, seats.name, seats.description) == ("seats", "Team seats", None)
+    assert [(p.code, p.value_type, p.value) for p in seats.privileges] == [
+        ("max", "integer", 10),
+        ("root", "boolean", True),
+    ]
+    assert Plan.from_api(plan_json).entitlements == ()
+
+
 def test_types_are_frozen(plan_json):
     plan = Plan.from_api(plan_json)
     with pytest.raises(dataclasses.FrozenInstanceError):
