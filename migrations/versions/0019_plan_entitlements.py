@@ -1,15 +1,15 @@
 """Plans mirror Lago's entitlements: the features each plan grants, with privilege values.
 
-Revision ID: 0015_plan_entitlements
-Revises: 0014_usage_alerts
+Revision ID: 0019_plan_entitlements
+Revises: 0018_applied_coupons
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 
-revision = "0015_plan_entitlements"
-down_revision = "0014_usage_alerts"
+revision = "0019_plan_entitlements"
+down_revision = "0018_applied_coupons"
 branch_labels = None
 depends_on = None
 
