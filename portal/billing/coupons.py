@@ -44,7 +44,9 @@ def refusal(error: LagoError) -> str:
 def pull(tenant: Tenant, client: LagoClient, now: datetime | None = None) -> None:
     """Mirror every coupon applied to the tenant, as Lago lists them now."""
     now = now or utcnow()
-    mirror.replace_applied_coupons(tenant, client.list_applied_coupons(tenant.customer_external_id), now)
+    mirror.replace_applied_coupons(
+        tenant, client.list_applied_coupons(tenant.customer_external_id), now
+    )
 
 
 def shown(tenant: Tenant) -> list[AppliedCouponMirror]:
