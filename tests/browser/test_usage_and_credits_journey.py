@@ -94,7 +94,7 @@ def test_a_top_up_waits_for_its_credit_invoice_then_counts(
     row = page.locator("#wallet-details tr[data-transaction]")
     expect(row).to_have_attribute("data-status", "pending")
     expect(row).to_contain_text("Waiting for payment")
-    expect(row.get_by_role("link", name="Pay now")).to_be_visible()
+    expect(row.get_by_role("button", name="Pay now")).to_be_visible()
     assert_no_inline_code(page)
 
     [invoice] = lago_call(journey.standin, "GET", "/invoices", params={"invoice_type": "credit"})[
