@@ -4,7 +4,10 @@ The level lives on the billing account. When the tenant's Lago wallet has a code
 the wallet alerts API, Pier creates one `wallet_credits_ongoing_balance` alert on it (code
 `LAGO_CODE`, one threshold at the level) and Lago's `alert.triggered` announces the fall. A Lago
 that answers 403, 404 or 405 on these routes (or a wallet without a code) leaves the check to
-Pier: each wallet webhook compares the mirrored ongoing balance in credits with the level.
+Pier alone: each wallet webhook compares the mirrored ongoing balance in credits with the
+level. Pier makes that check where Lago holds the alert too, for a Lago that stores alerts
+without a licence to evaluate them; Lago's alert adds the falls from usage, which send no
+wallet webhook.
 
 Either way a fall is announced once: `low_credits_since` records the crossing, and only the
 balance going back above the level (seen on the wallet webhooks, e.g. after a top-up) clears it
@@ -138,7 +141,10 @@ def _announce(tenant: Tenant, account: BillingAccount, level: Decimal) -> bool:
 
 def on_balance(tenant: Tenant, account: BillingAccount) -> None:
     """A wallet webhook updated the mirrored balance: a balance above the level ends the
-    crossing; one at or below it is announced here when Pier is the one watching."""
+    crossing; one at or below it is announced (unless it was already). Where Lago holds the
+    alert this is the backstop for a Lago that stores wallet alerts without evaluating them
+    (no licence); Lago's alert is what catches falls from usage, which send no wallet
+    webhook."""
     level = level_of(account)
     balance = _balance(account)
     if level is None or balance is None:
@@ -147,7 +153,7 @@ def on_balance(tenant: Tenant, account: BillingAccount) -> None:
         if account.low_credits_since is not None:
             account.low_credits_since = None
             notices.resolve(notice_key(tenant.id))
-    elif account.low_credits_lago_wallet is None:
+    else:
         _announce(tenant, account, level)
 
 

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from portal.extensions import db
 from portal.models import BillingAccount, EmailLog, Notice
 from tests.integration.handlers.support import deliver, lago_call, payload, run_jobs
+from tests.integration.usage.conftest import send_calls
 
 CUSTOMER = "pier_acme"
 WARNING = "Your credits are running low"
@@ -214,3 +215,27 @@ def test_wallet_updated_is_checked_too(app, client_as, subscribed, connected):
     assert deliver(app, payload("wallet.updated")).outcome == "processed"  # 15 credits
     assert _warnings(app) == [True]
     assert _account(app, subscribed.id).wallet_credits == "15.0"
+
+
+def test_lago_tells_a_fall_from_usage_that_no_wallet_webhook_shows(
+    app, client_as, subscribed, outbox, lago_settings
+):
+    lago_settings(premium=True)
+    wallet = _open_wallet(outbox)
+    _set(client_as("owner"), "20")
+    send_calls(outbox.standin, "u", 17, code="seats")  # $85 of usage not yet invoiced
+    held = lago_call(outbox.standin, "GET", f"/wallets/{wallet['lago_id']}")["wallet"]
+    assert float(held["credits_ongoing_balance"]) <= 20 < float(held["credits_balance"]), held
+    assert [kind for kind, _ in outbox.dispatch_new() if kind.startswith("wallet")] == []
+    assert _warnings(app) == [True]  # from Lago's alert.triggered alone
+    assert len(outbox.bodies("alert.triggered")) == 1
+
+
+def test_a_lago_without_licence_holds_the_alert_and_pier_still_tells(
+    app, client_as, subscribed, outbox
+):
+    wallet = _open_wallet(outbox)  # the stand-in without `premium` stores alerts only
+    _set(client_as("owner"), "20")
+    assert _account(app, subscribed.id).low_credits_lago_wallet == wallet["code"]
+    assert "alert.triggered" not in _move(outbox, wallet, voided_credits="85")
+    assert _warnings(app) == [True]
