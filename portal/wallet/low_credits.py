@@ -22,13 +22,12 @@ from decimal import Decimal
 
 from portal.billing import mirror
 from portal.billing.connection import NotConnected, lago_client
-from portal.lago import LagoError, LagoNotFound, TriggeredAlert
+from portal.lago import LagoClient, LagoError, LagoNotFound, TriggeredAlert, Wallet
 from portal.models import BillingAccount, Tenant, utcnow
 from portal.notify import notices
 from portal.notify.after_commit import queue_email
 from portal.notify.formatting import link
 from portal.usage.lago_alerts import api_missing
-from portal.wallet.services import find_wallet
 
 log = logging.getLogger(__name__)
 
@@ -83,20 +82,35 @@ def set_level(tenant: Tenant, level: Decimal | None) -> BillingAccount:
 
 
 def _hand_to_lago(tenant: Tenant, account: BillingAccount, level: Decimal) -> None:
+    from portal.wallet.services import find_wallet  # services hands new wallets to this module
+
     try:
         client = lago_client()
         wallet = find_wallet(client, tenant)
-        if wallet is None or not wallet.code:
-            return  # no wallet yet, or one Lago cannot address by code: Pier watches
-        body = {
-            "alert_type": ALERT_TYPE,
-            "code": LAGO_CODE,
-            "name": "Credits running low (Pier)",
-            "thresholds": [{"code": KIND, "value": format(level.normalize(), "f")}],
-        }
-        client.create_wallet_alert(tenant.customer_external_id, wallet.code, body)
     except NotConnected:
         return
+    except LagoError as error:
+        log.warning("low-credits alert of tenant %s not handed to Lago: %s", tenant.id, error)
+        return
+    if wallet is not None:
+        hand_over(tenant, client, wallet)
+
+
+def hand_over(tenant: Tenant, client: LagoClient, wallet: Wallet) -> None:
+    """Create the tenant's level as an alert on this Lago wallet, unless Lago holds it already
+    or cannot (no wallet code, no wallet alerts API: Pier watches). The caller commits."""
+    account = mirror.billing_account(tenant)
+    level = level_of(account)
+    if level is None or account.low_credits_lago_wallet is not None or not wallet.code:
+        return
+    body = {
+        "alert_type": ALERT_TYPE,
+        "code": LAGO_CODE,
+        "name": "Credits running low (Pier)",
+        "thresholds": [{"code": KIND, "value": format(level.normalize(), "f")}],
+    }
+    try:
+        client.create_wallet_alert(tenant.customer_external_id, wallet.code, body)
     except LagoError as error:
         if not api_missing(error):
             log.warning("low-credits alert of tenant %s not handed to Lago: %s", tenant.id, error)

@@ -239,3 +239,19 @@ def test_a_lago_without_licence_holds_the_alert_and_pier_still_tells(
     assert _account(app, subscribed.id).low_credits_lago_wallet == wallet["code"]
     assert "alert.triggered" not in _move(outbox, wallet, voided_credits="85")
     assert _warnings(app) == [True]
+
+
+def test_a_level_set_before_the_wallet_goes_to_lago_with_the_first_top_up(
+    app, client_as, subscribed, connected
+):
+    owner = client_as("owner")
+    _set(owner, "20")
+    assert _account(app, subscribed.id).low_credits_lago_wallet is None
+    assert "Pier checks your balance" in owner.get("/wallet/").get_data(as_text=True)
+    assert owner.submit("/wallet/top-up", {"credits": "50", "key": "k" * 20}).status_code == 303
+    [wallet] = lago_call(connected, "GET", "/wallets", params={"external_customer_id": CUSTOMER})[
+        "wallets"
+    ]
+    assert _account(app, subscribed.id).low_credits_lago_wallet == wallet["code"]
+    path = f"/customers/{CUSTOMER}/wallets/{wallet['code']}/alerts/pier_low_credits"
+    assert lago_call(connected, "GET", path)["alert"]["thresholds"][0]["value"] == "20.0"
