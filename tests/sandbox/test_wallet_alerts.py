@@ -97,3 +97,25 @@ def test_without_licence_or_api(acme):
         missing = client.get(BASE)
     assert payloads(acme, "alert.triggered") == []
     assert missing.status_code == 404
+
+
+def test_a_recurring_step_below_the_lowest_level_fires_at_each_step(acme):
+    steps = LOW | {
+        "alert_type": "wallet_balance_amount",
+        "code": "steps",
+        "thresholds": [
+            {"code": "half", "value": 5000},
+            {"code": "step", "value": 1000, "recurring": True},
+        ],
+    }
+    with acme.client() as client:
+        ok(client.post(BASE, json={"alert": steps}))  # $100 now; $50, then every $10 below
+        move(client, acme.wallet, voided_credits="75")  # $25: 50, 40 and 30 crossed
+        move(client, acme.wallet, voided_credits="6")  # $19: 20 crossed
+        move(client, acme.wallet, voided_credits="0.5")  # $18.50: nothing
+    sent = [p["triggered_alert"] for p in payloads(acme, "alert.triggered")]
+    assert [[(t["code"], t["value"]) for t in s["crossed_thresholds"]] for s in sent] == [
+        [("half", "5000.0"), ("step", "3000.0"), ("step", "4000.0")],
+        [("step", "2000.0")],
+    ]
+    assert (sent[1]["previous_value"], sent[1]["current_value"]) == (2500, 1900)
