@@ -817,6 +817,25 @@ class LagoClient:
         params = {"external_customer_id": external_customer_id}
         return self._all("/wallets", "wallets", Wallet.from_api, per_page=per_page, params=params)
 
+    def create_wallet_alert(
+        self, external_customer_id: str, wallet_code: str, alert: Mapping[str, Any]
+    ) -> SubscriptionAlert:
+        """An alert Lago evaluates on one wallet's balance going down (`wallet_*` types)."""
+        path = self._wallet_alerts(external_customer_id, wallet_code)
+        body = self.request("POST", path, body={"alert": dict(alert)})
+        return _parse(_member(body, "alert"), SubscriptionAlert.from_api, "alert")
+
+    def delete_wallet_alert(
+        self, external_customer_id: str, wallet_code: str, code: str
+    ) -> SubscriptionAlert:
+        """Stop one of the wallet's alerts (404 `alert_not_found` when it is gone)."""
+        path = f"{self._wallet_alerts(external_customer_id, wallet_code)}/{segment(code)}"
+        return self._one("DELETE", path, "alert", SubscriptionAlert.from_api)
+
+    @staticmethod
+    def _wallet_alerts(external_customer_id: str, wallet_code: str) -> str:
+        return f"/customers/{segment(external_customer_id)}/wallets/{segment(wallet_code)}/alerts"
+
     def get_wallet(self, lago_id: str) -> Wallet:
         """One wallet by its Lago id."""
         return self._one("GET", f"/wallets/{segment(lago_id)}", "wallet", Wallet.from_api)

@@ -763,7 +763,7 @@ class AlertThreshold:
 
 @dataclass(frozen=True, slots=True)
 class SubscriptionAlert:
-    """A usage alert Lago evaluates for one subscription."""
+    """An alert Lago evaluates for one subscription (usage) or one wallet (its balance)."""
 
     lago_id: str
     code: str

@@ -165,6 +165,12 @@ class BillingAccount(Timestamps, db.Model):
     wallet_credits: Mapped[str | None] = mapped_column(sa.String(40))
     wallet_currency: Mapped[str | None] = mapped_column(sa.String(3))
     wallet_depleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The tenant's "tell me when credits fall below" level (None: off), the wallet code of the
+    # Lago wallet alert that watches it (None: Pier watches the mirrored balance), and when the
+    # balance last went below it (None while above: the next fall is a new crossing).
+    low_credits: Mapped[str | None] = mapped_column(sa.String(40))
+    low_credits_lago_wallet: Mapped[str | None] = mapped_column(sa.String(255))
+    low_credits_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     dunning_state: Mapped[DunningState] = mapped_column(
         sa.Enum(DunningState, native_enum=False, length=20, validate_strings=True),
         nullable=False,

@@ -235,6 +235,30 @@ def usage_alert(alert_id: int, period: str, level: int) -> Outgoing | None:
     )
 
 
+def low_credits(tenant_id: int, since: str) -> Outgoing | None:
+    """One email per fall of the credits below the tenant's level, while that crossing holds."""
+    from portal.wallet import low_credits as low
+
+    tenant = db.session.get(Tenant, tenant_id)
+    if tenant is None:
+        return None
+    account = mirror.billing_account(tenant)
+    crossing = account.low_credits_since
+    if (
+        crossing is None
+        or crossing.isoformat() != since
+        or _open(low.notice_key(tenant_id)) is None
+    ):
+        return None
+    return Outgoing(
+        low.email_key(tenant_id, crossing),
+        tenant,
+        "low_credits",
+        "Your prepaid credits are running low",
+        {"level": low.level_of(account), "account": account},
+    )
+
+
 KINDS: dict[str, Callable[..., Outgoing | None]] = {
     "payment_failed": payment_failed,
     "payment_action": payment_action,
@@ -244,6 +268,7 @@ KINDS: dict[str, Callable[..., Outgoing | None]] = {
     "all_set": all_set,
     "trial_ending": trial_ending,
     "usage_alert": usage_alert,
+    "low_credits": low_credits,
 }
 #: Emails that ask Lago or Stripe before they go, and go on the job's last try without them.
 ASKS_OUTSIDE = ("payment_failed", "card_expiring")

@@ -2,8 +2,9 @@
 
 from decimal import Decimal
 
+from flask_wtf import FlaskForm
 from wtforms import DecimalField
-from wtforms.validators import DataRequired, NumberRange, ValidationError
+from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
 
 from portal.subscription.forms import ActionForm
 
@@ -36,3 +37,22 @@ class CreditsForm(ActionForm):
     """A customer's top-up, with the operation's idempotency key."""
 
     credits = credits_field()
+
+
+class LowCreditsForm(FlaskForm):
+    """The level under which the billing contacts hear that credits are running low; left
+    empty, no warning."""
+
+    level = DecimalField(
+        "Tell me when my credits fall below",
+        places=2,
+        validators=[
+            Optional(),
+            NumberRange(
+                min=Decimal("0.01"),
+                max=MAX_CREDITS,
+                message="Enter a number of credits between 0.01 and 1,000,000, or leave it empty.",
+            ),
+            _two_decimals,
+        ],
+    )

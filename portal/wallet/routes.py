@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, g
+from flask import abort, flash, g
 from flask_login import current_user
 
 from portal.access import billing_manager_required, member_required
@@ -14,21 +14,30 @@ from portal.lago import LagoError
 from portal.operations.runner import execute, shown_operation
 from portal.operations.services import OperationConflict
 from portal.usage.routes import customer_sentence
-from portal.wallet import bp, services
-from portal.wallet.forms import CreditsForm
+from portal.wallet import bp, low_credits, services
+from portal.wallet.forms import CreditsForm, LowCreditsForm
 
 DETAILS = "wallet-details"
 
 
-def _page(form: CreditsForm | None = None, status: int = 200, **context):
+def _page(
+    form: CreditsForm | None = None,
+    status: int = 200,
+    low_form: LowCreditsForm | None = None,
+    **context,
+):
     tenant = g.tenant
+    account = services.account_of(tenant)
+    if low_form is None:
+        low_form = LowCreditsForm(formdata=None, level=low_credits.level_of(account))
     return render_page(
         "wallet/index.html",
         status=status,
         fragments={DETAILS},
         summary=summarize(tenant),
-        account=services.account_of(tenant),
+        account=account,
         form=form or CreditsForm(),
+        low_form=low_form,
         currency=services.currency_of(tenant),
         operation=shown_operation(tenant.id),
         **context,
@@ -76,3 +85,21 @@ def top_up():
         return _page(form, status=422)
     operation = execute(operation, lambda: services.send_top_up(g.tenant, operation))
     return redirect_to("wallet.index", operation=operation.id)
+
+
+@bp.route("/low-credits", methods=["POST"], endpoint="low_credits")
+@billing_manager_required
+def low_credits_level():
+    """Set (or, left empty, turn off) the level under which credits are "running low"."""
+    form = LowCreditsForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        return _page(low_form=form, status=422)
+    low_credits.set_level(g.tenant, form.level.data)
+    db.session.commit()
+    if form.level.data is None:
+        flash("Low-credits warning turned off.", "success")
+    else:
+        flash("Saved: you will hear when your credits fall below this level.", "success")
+    return redirect_to("wallet.index")

@@ -20,6 +20,7 @@ from portal.lago import LagoClient, Wallet
 from portal.lago.types import WalletTransaction
 from portal.models import BillingAccount, Operation, Plan, SubscriptionMirror, Tenant
 from portal.operations import services as operations
+from portal.wallet import low_credits
 
 TOP_UP = "wallet_top_up"
 WALLET_NAME = "Prepaid credits"
@@ -55,6 +56,7 @@ def ensure_wallet(client: LagoClient, tenant: Tenant, currency: str) -> Wallet:
         wallet = client.create_wallet(
             tenant.customer_external_id, currency=currency, name=WALLET_NAME
         )
+        low_credits.hand_over(tenant, client, wallet)
     mirror.update_wallet(tenant, wallet)
     return wallet
 

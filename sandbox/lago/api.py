@@ -30,6 +30,7 @@ from .resources import (
     previews,
     subscriptions,
     usage,
+    wallet_alerts,
     wallets,
     webhook_endpoints,
 )
@@ -63,6 +64,7 @@ RESOURCES = (
     credit_notes,
     coupons,
     wallets,
+    wallet_alerts,
     webhook_endpoints,
     analytics,
 )

@@ -157,6 +157,15 @@ SPEC_GAPS: tuple[tuple[str, tuple[str, ...], str], ...] = (
         ("billable_metric",),
         "V1::UsageMonitoring::AlertSerializer: nil unless the alert watches a billable metric",
     ),
+    *(
+        (
+            "TriggeredAlertObject",
+            (name,),
+            "V1::UsageMonitoring::TriggeredAlertSerializer: model.subscription_id and "
+            "alert.subscription_external_id, null for a wallet alert",
+        )
+        for name in ("lago_subscription_id", "external_subscription_id")
+    ),
     (
         "CustomerBillingConfiguration",
         ("invoice_grace_period",),
@@ -262,13 +271,30 @@ DROPPED_FIELDS: tuple[tuple[str, str, str], ...] = (
 
 # Response schemas whose shape differs from what lago-api's serializers emit: a property, then
 # keys inside it; the node is replaced in memory by the one given.
-SHAPE_GAPS: tuple[tuple[str, tuple[str, ...], dict[str, Any], str], ...] = (
+SHAPE_GAPS: tuple[tuple[str, tuple[str, ...], Any, str], ...] = (
     (
         "PlanObject",
         ("entitlements", "items"),
         {"$ref": "#/components/schemas/PlanEntitlementObject"},
         "V1::PlanSerializer#entitlements: a CollectionSerializer of PlanEntitlementSerializer, "
         "so each item is the entitlement itself, not wrapped in an `entitlement` key",
+    ),
+    (
+        "TriggeredAlertObject",
+        ("alert_type", "enum"),
+        [
+            "current_usage_amount",
+            "billable_metric_current_usage_amount",
+            "billable_metric_current_usage_units",
+            "lifetime_usage_amount",
+            "billable_metric_lifetime_usage_units",
+            "wallet_balance_amount",
+            "wallet_credits_balance",
+            "wallet_ongoing_balance_amount",
+            "wallet_credits_ongoing_balance",
+        ],
+        "UsageMonitoring::Alert::STI_MAPPING: wallet alerts send alert.triggered too "
+        "(ProcessWalletAlertsService)",
     ),
 )
 

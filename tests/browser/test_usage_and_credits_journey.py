@@ -113,3 +113,40 @@ def test_a_top_up_waits_for_its_credit_invoice_then_counts(
     expect(row).to_contain_text("Done")
     expect(page.locator("#wallet-balance")).to_have_text("$25.00")
     expect(page.locator("#wallet-ongoing")).to_have_text("$25.00")  # Pier's mirror, by webhook
+
+
+def test_credits_running_low_are_told_as_usage_eats_them(
+    page: Page,
+    premium_lago,
+    acme,  # noqa: F811
+    mailbox,
+):
+    journey = premium_lago
+    subscribe(journey.standin, "pro")
+    wallet = {
+        "external_customer_id": EXTERNAL_ID,
+        "rate_amount": "1",
+        "currency": "USD",
+        "name": "Prepaid credits",
+        "granted_credits": "100",
+    }
+    lago_call(journey.standin, "POST", "/wallets", json={"wallet": wallet})
+    journey.deliver()
+    log_in(page, acme.owner)
+    page.goto("/wallet/")
+    expect(page.locator("#low-credits-state")).to_contain_text("Off: no warning")
+    page.get_by_label("Tell me when my credits fall below").fill("20")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Saved: you will hear when your credits fall below")).to_be_visible()
+    expect(page.locator("#low-credits-state")).to_contain_text("Lago watches your balance")
+    assert_no_inline_code(page)
+
+    send_calls(journey.standin, "seat", 17, code="seats")  # $85 of usage: 15 credits left
+    journey.deliver()
+    run_jobs(journey.app, "emails")
+    page.goto("/")
+    expect(page.get_by_text("Your credits are running low")).to_be_visible()
+    [email] = mailbox.wait_for("accounts@acme.test", count=1)
+    assert email["Subject"] == "Your prepaid credits are running low"
+    page.goto("/wallet/")
+    expect(page.locator("#low-credits-state")).to_contain_text("below this level now")

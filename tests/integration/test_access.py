@@ -60,6 +60,7 @@ BILLING = {
     "cards.pay",
     "cards.pay_now",
     "wallet.top_up",
+    "wallet.low_credits",
     "usage.add_alert",
     "usage.delete_alert",
 }

@@ -76,3 +76,11 @@ def receiver():
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def premium(lago_standin):
+    """The stand-in with a premium licence (alerts are evaluated), put back afterwards."""
+    lago_standin.standin.configure(premium=True)
+    yield lago_standin
+    lago_standin.standin.configure(premium=False, premium_integrations=["preview"], alerts_api=True)

@@ -20,13 +20,6 @@ UNITS = {
 
 
 @pytest.fixture
-def premium(lago_standin):
-    lago_standin.standin.configure(premium=True)
-    yield lago_standin
-    lago_standin.standin.configure(premium=False, premium_integrations=["preview"], alerts_api=True)
-
-
-@pytest.fixture
 def acme(premium, receiver):
     premium.seed()
     premium.travel_to(START)

@@ -13,6 +13,7 @@ from portal.lago import LagoError, TriggeredAlert
 from portal.models import EventSource, SubscriptionMirror, Tenant, WebhookEvent, utcnow
 from portal.notify.after_commit import queue_email
 from portal.usage import alerts, current, lago_alerts
+from portal.wallet import low_credits
 from portal.webhooks.handlers import tenants
 from portal.webhooks.handlers.refetch import note
 from portal.webhooks.registry import handles
@@ -51,10 +52,15 @@ def _mirrored_start(tenant: Tenant, external_id: str) -> datetime | None:
 @handles(EventSource.lago, "alert.triggered")
 def alert_triggered(event: WebhookEvent, payload: dict[str, Any]) -> None:
     """Open the notice of each level crossed (once per alert, level and period) and queue its
-    email, which goes out once the notice is committed."""
+    email, which goes out once the notice is committed. A wallet alert is the tenant's
+    low-credits warning."""
     sent = TriggeredAlert.from_api(payload["triggered_alert"])
     tenant = tenants.by_external_id(event, sent.external_customer_id)
     if tenant is None:
+        return
+    if sent.alert_type in low_credits.WALLET_TYPES:
+        if not low_credits.on_triggered(tenant, sent):
+            note(event, f"Lago's wallet alert {sent.alert_code!r}: nothing new to announce")
         return
     alert = lago_alerts.by_code(tenant, sent.alert_code)
     if alert is None:

@@ -12,6 +12,7 @@ from portal.lago import Wallet
 from portal.models import BillingAccount, EventSource, Tenant, WebhookEvent
 from portal.notify import notices
 from portal.notify.formatting import link, local_day
+from portal.wallet import low_credits
 from portal.webhooks.handlers import refetch, tenants
 from portal.webhooks.registry import handles
 
@@ -43,6 +44,7 @@ def _record(
 
 
 def _sync_notice(tenant: Tenant, account: BillingAccount, wallet_lago_id: str) -> None:
+    low_credits.on_balance(tenant, account)
     if account.wallet_lago_id == wallet_lago_id and account.wallet_depleted_at is not None:
         notices.raise_notice(
             depleted_key(wallet_lago_id),
@@ -60,16 +62,26 @@ def _sync_notice(tenant: Tenant, account: BillingAccount, wallet_lago_id: str) -
         notices.resolve(depleted_key(wallet_lago_id))
 
 
-@handles(EventSource.lago, "wallet.depleted_ongoing_balance")
-def wallet_depleted(event: WebhookEvent, payload: dict[str, Any]) -> None:
-    """The wallet's ongoing balance reached zero: record it and tell the tenant."""
+def _wallet_sent(event: WebhookEvent, payload: dict[str, Any], *, fact: bool) -> None:
     sent = Wallet.from_api(payload["wallet"])
     tenant = tenants.by_external_id(event, sent.external_customer_id)
     if tenant is None:
         return
     fresh, _ = refetch.from_lago(event, "wallet", lambda lago: lago.get_wallet(sent.lago_id))
-    account = _record(event, tenant, fresh, sent, fact=True)
+    account = _record(event, tenant, fresh, sent, fact=fact)
     _sync_notice(tenant, account, sent.lago_id)
+
+
+@handles(EventSource.lago, "wallet.depleted_ongoing_balance")
+def wallet_depleted(event: WebhookEvent, payload: dict[str, Any]) -> None:
+    """The wallet's ongoing balance reached zero: record it and tell the tenant."""
+    _wallet_sent(event, payload, fact=True)
+
+
+@handles(EventSource.lago, "wallet.updated")
+def wallet_updated(event: WebhookEvent, payload: dict[str, Any]) -> None:
+    """The wallet's balance moved (Lago sends this after each increase or decrease)."""
+    _wallet_sent(event, payload, fact=False)
 
 
 @handles(EventSource.lago, "wallet_transaction.created", "wallet_transaction.updated")

@@ -55,8 +55,20 @@ METRIC_TYPES = (
 )
 
 
-def _key(external_subscription_id: str, code: str) -> str:
-    return f"{external_subscription_id}/{code}"
+def _key(owner: str, code: str) -> str:
+    return f"{owner}/{code}"
+
+
+def owner(alert: dict[str, Any]) -> str:
+    """What the alert watches: a subscription (its external id) or a wallet (`wallet:<id>`)."""
+    if alert.get("wallet_id"):
+        return f"wallet:{alert['wallet_id']}"
+    return alert["external_subscription_id"]
+
+
+def save(standin: Standin, alert: dict[str, Any]) -> dict[str, Any]:
+    """Store the alert under its owner and code."""
+    return standin.store.save(KIND, alert, key=_key(owner(alert), alert["code"]))
 
 
 def _number(value: Decimal) -> int | float:
@@ -74,17 +86,18 @@ def _metric(standin: Standin, alert: dict[str, Any]) -> dict[str, Any] | None:
 def serialize(standin: Standin, alert: dict[str, Any]) -> dict[str, Any]:
     """V1::UsageMonitoring::AlertSerializer (with thresholds)."""
     metric = _metric(standin, alert)
+    wallet = standin.store.get("wallet", alert["wallet_id"]) if alert.get("wallet_id") else None
     return {
         "lago_id": alert["id"],
         "lago_organization_id": standin.org()["id"],
-        "subscription_external_id": alert["external_subscription_id"],
-        "external_subscription_id": alert["external_subscription_id"],
-        "lago_wallet_id": None,
-        "wallet_code": None,
+        "subscription_external_id": alert.get("external_subscription_id"),
+        "external_subscription_id": alert.get("external_subscription_id"),
+        "lago_wallet_id": alert.get("wallet_id"),
+        "wallet_code": wallet.get("code") if wallet else None,
         "alert_type": alert["alert_type"],
         "code": alert["code"],
         "name": alert.get("name"),
-        "direction": "increasing",
+        "direction": alert.get("direction", "increasing"),
         "previous_value": _number(Decimal(alert["previous_value"])),
         "last_processed_at": alert.get("last_processed_at"),
         "thresholds": [dict(t) for t in alert["thresholds"]],
@@ -157,10 +170,7 @@ def _metric_id(standin: Standin, params: dict[str, Any]) -> str | None:
 
 def _check_unique(standin: Standin, alert: dict[str, Any], *, ignore: str | None = None) -> None:
     siblings = standin.store.all(
-        KIND,
-        where=lambda a: (
-            a["external_subscription_id"] == alert["external_subscription_id"] and a["id"] != ignore
-        ),
+        KIND, where=lambda a: owner(a) == owner(alert) and a["id"] != ignore
     )
     if any(a["code"] == alert["code"] for a in siblings):
         raise errors.single_validation_error("value_already_exist", "code")
@@ -221,9 +231,7 @@ def update(standin: Standin, alert: dict[str, Any], params: dict[str, Any]) -> d
     if blank(changed.get("code")):
         raise errors.single_validation_error("value_is_mandatory", "code")
     _check_unique(standin, changed, ignore=alert["id"])
-    return standin.store.save(
-        KIND, changed, key=_key(changed["external_subscription_id"], changed["code"])
-    )
+    return save(standin, changed)
 
 
 # --- processing (UsageMonitoring::ProcessAlertService) ---------------------------------------
@@ -259,22 +267,50 @@ def _recurring_crossed(
     return found
 
 
-def crossed(alert: dict[str, Any], value: Decimal) -> list[dict[str, Any]]:
-    """Alert#find_thresholds_crossed_increasing, formatted as `crossed_thresholds`."""
+def _recurring_crossed_decreasing(
+    previous: Decimal, value: Decimal, step: Decimal, initial: Decimal
+) -> list[Decimal]:
+    """Alert#find_recurring_thresholds_crossed_decreasing: every step below `initial` from
+    the one under `previous` down to `value`."""
+    first = initial - max(math.ceil((initial - previous) / step), 1) * step
+    last = initial - math.floor((initial - value) / step) * step
+    found = []
+    while last <= first:
+        found.append(last)
+        last += step
+    return found
+
+
+def _crossed_values(alert: dict[str, Any], value: Decimal) -> list[Decimal]:
+    """Alert#find_thresholds_crossed: increasing for usage, decreasing for wallet balances."""
     previous = Decimal(alert["previous_value"])
-    if value <= previous:
-        return []
     once = sorted({Decimal(t["value"]) for t in alert["thresholds"] if not t["recurring"]})
     recurring = next((t for t in alert["thresholds"] if t["recurring"]), None)
+    step = Decimal(recurring["value"]) if recurring is not None else None
     values: list[Decimal] = []
-    if once:
-        if value < once[0]:
+    if alert.get("direction") == "decreasing":
+        if value >= previous or (once and value > once[-1]):
             return []
-        if previous < once[-1]:
-            values += [v for v in once if previous < v <= value]
-    if recurring is not None:
-        step = Decimal(recurring["value"])
+        if once and previous > once[0]:
+            values += [v for v in once if value <= v < previous]
+        if step is not None:
+            initial = once[0] if once else Decimal(0)
+            values += _recurring_crossed_decreasing(previous, value, step, initial)
+        return values
+    if value <= previous or (once and value < once[0]):
+        return []
+    if once and previous < once[-1]:
+        values += [v for v in once if previous < v <= value]
+    if step is not None:
         values += _recurring_crossed(previous, value, step, once[-1] if once else Decimal(0))
+    return values
+
+
+def crossed(alert: dict[str, Any], value: Decimal) -> list[dict[str, Any]]:
+    """The thresholds crossed, formatted as `crossed_thresholds`."""
+    once = {Decimal(t["value"]) for t in alert["thresholds"] if not t["recurring"]}
+    recurring = next((t for t in alert["thresholds"] if t["recurring"]), None)
+    values = _crossed_values(alert, value)
     regular = [
         {"code": t["code"], "value": t["value"], "recurring": False}
         for t in alert["thresholds"]
@@ -296,9 +332,9 @@ def serialize_triggered(standin: Standin, triggered: dict[str, Any]) -> dict[str
         "lago_id": triggered["id"],
         "lago_organization_id": standin.org()["id"],
         "lago_alert_id": triggered["alert_id"],
-        "lago_subscription_id": triggered["subscription_id"],
+        "lago_subscription_id": triggered.get("subscription_id"),
         "external_subscription_id": alert.get("external_subscription_id"),
-        "lago_wallet_id": None,
+        "lago_wallet_id": triggered.get("wallet_id"),
         "external_customer_id": triggered["external_customer_id"],
         "billable_metric_code": metric["code"] if metric else None,
         "alert_name": alert.get("name"),
@@ -313,6 +349,33 @@ def serialize_triggered(standin: Standin, triggered: dict[str, Any]) -> dict[str
     }
 
 
+def process(
+    standin: Standin, alert: dict[str, Any], value: Decimal, fired_on: dict[str, Any]
+) -> dict[str, Any] | None:
+    """ProcessAlertService: record the thresholds crossed since the previous value (a
+    triggered alert, returned) and remember the value. `fired_on` names the subscription or
+    wallet and the customer."""
+    now = standin.clock.now_iso()
+    hits = crossed(alert, value)
+    triggered = None
+    if hits:
+        triggered = standin.store.insert(
+            TRIGGERED_KIND,
+            {
+                "alert_id": alert["id"],
+                "current_value": str(value),
+                "previous_value": alert["previous_value"],
+                "crossed_thresholds": hits,
+                "triggered_at": now,
+            }
+            | fired_on,
+        )
+    alert["previous_value"] = str(value)
+    alert["last_processed_at"] = now
+    save(standin, alert)
+    return triggered
+
+
 def process_subscription(standin: Standin, sub: dict[str, Any]) -> list[dict[str, Any]]:
     """ProcessSubscriptionActivityService for one active subscription (premium only): each
     alert's value now against its previous one; returns the triggered alerts."""
@@ -321,36 +384,25 @@ def process_subscription(standin: Standin, sub: dict[str, Any]) -> list[dict[str
     alerts = standin.store.all(
         KIND,
         newest_first=False,
-        where=lambda a: a["external_subscription_id"] == sub["external_id"],
+        where=lambda a: a.get("external_subscription_id") == sub["external_id"],
     )
     if not alerts:
         return []
     customer = subscriptions.customer_of(standin, sub)
     current_usage = usage.current_usage(standin, customer, sub)
-    now = standin.clock.now_iso()
+    fired_on = {
+        "subscription_id": sub["id"],
+        "wallet_id": None,
+        "external_customer_id": customer["external_id"],
+    }
     fired = []
     for alert in alerts:
         value = _value(alert, current_usage)
         if value is None:
             continue
-        hits = crossed(alert, value)
-        if hits:
-            triggered = standin.store.insert(
-                TRIGGERED_KIND,
-                {
-                    "alert_id": alert["id"],
-                    "subscription_id": sub["id"],
-                    "external_customer_id": customer["external_id"],
-                    "current_value": str(value),
-                    "previous_value": alert["previous_value"],
-                    "crossed_thresholds": hits,
-                    "triggered_at": now,
-                },
-            )
+        triggered = process(standin, alert, value, fired_on)
+        if triggered is not None:
             fired.append(triggered)
-        alert["previous_value"] = str(value)
-        alert["last_processed_at"] = now
-        standin.store.save(KIND, alert, key=_key(alert["external_subscription_id"], alert["code"]))
     for triggered in fired:
         standin.webhooks.emit("alert.triggered", serialize_triggered(standin, triggered))
     return fired
@@ -387,7 +439,7 @@ def _alert_or_404(standin: Standin, sub: dict[str, Any], code: str) -> dict[str,
 def list_alerts(external_id: str):
     standin, sub = _subscription(external_id)
     found = standin.store.all(
-        KIND, where=lambda a: a["external_subscription_id"] == sub["external_id"]
+        KIND, where=lambda a: a.get("external_subscription_id") == sub["external_id"]
     )
     page, limit = pagination.page_and_limit(request.args)
     offset = (page - 1) * limit
@@ -440,7 +492,7 @@ def delete_alert(external_id: str, code: str):
 def delete_all_alerts(external_id: str):
     standin, sub = _subscription(external_id)
     for alert in standin.store.all(
-        KIND, where=lambda a: a["external_subscription_id"] == sub["external_id"]
+        KIND, where=lambda a: a.get("external_subscription_id") == sub["external_id"]
     ):
         standin.store.soft_delete(KIND, alert)
     return "", 200

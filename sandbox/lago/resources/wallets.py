@@ -440,7 +440,16 @@ def _change_balance(
         wallet["granted_cents"] -= from_granted
         wallet["purchased_cents"] = max(wallet["purchased_cents"] - (taken - from_granted), 0)
     wallet["last_balance_sync_at"] = standin.clock.now_iso()
-    return save(standin, wallet)
+    wallet = save(standin, wallet)
+    _process_alerts(standin, wallet)
+    return wallet
+
+
+def _process_alerts(standin: Standin, wallet: dict[str, Any]) -> None:
+    """The balance moved: ProcessWalletAlertsJob (wallet alerts import this module)."""
+    from . import wallet_alerts
+
+    wallet_alerts.process_wallet(standin, wallet)
 
 
 def invoice_paid(standin: Standin, invoice: dict[str, Any]) -> None:
@@ -567,6 +576,7 @@ def refresh_ongoing_balances(standin: Standin, customer_id: str) -> None:
         wallet = save(standin, wallet)
         if announce:
             standin.webhooks.emit("wallet.depleted_ongoing_balance", serialize(standin, wallet))
+        _process_alerts(standin, wallet)
 
 
 # --- trigger finders -----------------------------------------------------------------------

@@ -40,6 +40,7 @@ LAGO_TYPES = {
     "credit_note.created",
     "credit_note.generated",
     "wallet.depleted_ongoing_balance",
+    "wallet.updated",
     "wallet_transaction.created",
     "wallet_transaction.updated",
     "events.errors",
