@@ -67,14 +67,15 @@ test: setup browser check-deploy
 	$(MAKE) test-dates
 
 # The date-sensitive tests (unit, the stand-ins, billing, dunning, trials, periods, subscriptions,
-# plan changes, banners;
+# plan changes, banners, usage periods and alerts, coupon expiry, expiring cards;
 # both databases) again with the process's clock started at dates that break naive date code:
 # a 31st, 29 February, either side of Europe's and the US's daylight-saving changes (in those
 # zones) and New Year's Eve at 23:30 UTC. Time still runs; the monotonic clock is left alone, so
 # timeouts work (tests/faketime_sleep.py keeps time.sleep working with Debian 12's libfaketime).
 # PostgreSQL and Redis keep the real date.
 DATE_TESTS := tests/unit tests/sandbox tests/integration/billing tests/integration/handlers \
-	tests/integration/subscription tests/integration/plans tests/integration/banners
+	tests/integration/subscription tests/integration/plans tests/integration/banners \
+	tests/integration/usage tests/integration/coupons tests/integration/cards/test_emails.py
 FAKE_DATES := 2027-01-31_12:00:00=UTC 2028-02-29_12:00:00=UTC \
 	2027-03-27_23:30:00=Europe/Berlin 2027-03-28_23:30:00=Europe/Berlin \
 	2027-03-13_23:30:00=America/New_York 2027-03-14_23:30:00=America/New_York \
