@@ -88,7 +88,7 @@ def test_a_top_up_waits_for_its_credit_invoice_then_counts(
     journey.deliver()
     log_in(page, acme.billing_admin)
     page.goto("/wallet/")
-    page.get_by_role("spinbutton", name="Credits").fill("25")
+    page.get_by_role("spinbutton", name="Credits", exact=True).fill("25")
     page.get_by_role("button", name="Buy credits").click()
     expect(page.locator("#operation-status")).to_have_attribute("data-state", "confirmed")
     row = page.locator("#wallet-details tr[data-transaction]")
