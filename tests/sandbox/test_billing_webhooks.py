@@ -213,6 +213,7 @@ def test_an_older_snapshot_can_arrive_after_a_newer_one(lago_standin, world, rec
 
     # Replaying stored webhooks in a chosen order, as redeliveries or as new webhooks.
     lago_standin.deliver_webhooks([held[1]["id"], held[0]["id"]])
+    inbox.wait_for(4)  # each call sends from its own thread: the next must not overtake these
     lago_standin.deliver_webhooks([held[0]["id"]], new_unique_key=True)
     requests = inbox.wait_for(5)
     keys = [r.headers["X-Lago-Unique-Key"] for r in requests[2:]]
