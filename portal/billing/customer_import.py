@@ -28,7 +28,7 @@ from portal import audit
 from portal.billing import customers
 from portal.extensions import db
 from portal.lago import LagoClient, LagoError, LagoNotFound
-from portal.lago.types import Customer, Invoice, Subscription, Wallet
+from portal.lago.types import AppliedCoupon, Customer, Invoice, Subscription, Wallet
 from portal.models import Tenant
 
 HISTORY_STATUSES = ["active", "pending", "terminated", "canceled"]
@@ -59,7 +59,8 @@ def _count(client: LagoClient, path: str, key: str, parse, params: dict) -> int:
 
 
 def history(client: LagoClient, external_id: str) -> list[str]:
-    """What ties a Lago customer to its id: subscriptions, invoices, wallets (empty: nothing)."""
+    """What ties a Lago customer to its id: subscriptions, invoices, wallets, applied coupons
+    (empty: nothing). Re-keying deletes the old customer, so whatever hangs on it counts."""
     customer = {"external_customer_id": external_id}
     counts = (
         (
@@ -74,6 +75,10 @@ def history(client: LagoClient, external_id: str) -> list[str]:
         ),
         (_count(client, "/invoices", "invoices", Invoice.from_api, customer), "invoice"),
         (_count(client, "/wallets", "wallets", Wallet.from_api, customer), "wallet"),
+        (
+            _count(client, "/applied_coupons", "applied_coupons", AppliedCoupon.from_api, customer),
+            "applied coupon",
+        ),
     )
     return [f"{count} {word}{'s' if count > 1 else ''}" for count, word in counts if count]
 

@@ -6,12 +6,15 @@ import pytest
 import sqlalchemy as sa
 
 from portal.billing import reconcile
+from portal.billing.connection import lago_client
+from portal.billing.customer_import import history
 from portal.extensions import db
 from portal.models import AuditEntry, SubscriptionMirror, Tenant
 from portal.webhooks.handlers.tenants import named
 from tests.integration.billing.test_lago_cli import invoke
 from tests.integration.handlers.conftest import connected  # noqa: F401
 from tests.integration.handlers.support import lago_call
+from tests.sandbox.billing_helpers import coupon_body
 
 TENANTS = {
     # external id: (name, billing email, metadata)
@@ -170,3 +173,16 @@ def test_import_needs_a_connection(app):
     result = invoke(app, "lago", "import-customers", "--dry-run")
     assert result.exit_code == 1
     assert "Billing is not connected yet." in result.output
+
+
+def test_a_customer_whose_only_history_is_an_applied_coupon_is_not_deleted(app, connected):  # noqa: F811
+    """Re-keying deletes the old customer; a coupon applied to it would go with it."""
+    connected.seed()
+    customer(connected, "user_9", "nine@coupon.test")
+    lago_call(connected, "POST", "/coupons", json={"coupon": coupon_body("welcome")})
+    applied = {"external_customer_id": "user_9", "coupon_code": "welcome"}
+    lago_call(connected, "POST", "/applied_coupons", json={"applied_coupon": applied})
+    customer(connected, "user_10", "ten@plain.test")
+    with app.app_context():
+        assert history(lago_client(), "user_9") == ["1 applied coupon"]
+        assert history(lago_client(), "user_10") == []
